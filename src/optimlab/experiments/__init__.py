@@ -1,0 +1,1 @@
+"""Experiments: configured runs, their files and their plots."""

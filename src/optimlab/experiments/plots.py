@@ -1,0 +1,74 @@
+"""Figures of training runs (matplotlib, imported only when a figure is drawn)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from optimlab.io import atomic_open
+from optimlab.train.history import History
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path: str | os.PathLike[str]) -> None:
+    """Save ``fig`` as PNG atomically (temporary file, then rename) and close it."""
+    plt = _pyplot()
+    try:
+        with atomic_open(path, "wb") as f:
+            fig.savefig(f, format="png", dpi=120, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+
+
+def _curves(
+    history: History, columns: Sequence[tuple[str, str]], ylabel: str, title: str, *, log: bool
+):
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    epochs = history.column("epoch")
+    for column, label in columns:
+        ax.plot(epochs, history.column(column), marker="o", label=label)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.set_title(
+        title + (f" (diverged at epoch {history.diverged_at_epoch})" if history.diverged else "")
+    )
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    return fig
+
+
+def plot_history(
+    history: History,
+    loss_path: str | os.PathLike[str],
+    accuracy_path: str | os.PathLike[str],
+    *,
+    title: str = "",
+) -> None:
+    """Draw the loss curves (log scale) and the accuracy curves of one run."""
+    fig = _curves(
+        history,
+        [("train_loss", "train"), ("val_loss", "validation")],
+        "cross-entropy loss",
+        title or "loss",
+        log=True,
+    )
+    save_figure(fig, loss_path)
+    fig = _curves(
+        history,
+        [("train_accuracy", "train"), ("val_accuracy", "validation")],
+        "accuracy",
+        title or "accuracy",
+        log=False,
+    )
+    save_figure(fig, accuracy_path)

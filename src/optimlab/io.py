@@ -1,0 +1,75 @@
+"""Atomic file writes and versioned ``.npz`` state files (never pickled).
+
+A killed process never leaves a half-written file: everything is written to a
+temporary file in the destination folder, flushed, fsynced, then renamed over
+the destination (``os.replace`` is atomic on POSIX).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+STATE_FORMAT_VERSION = 1
+
+
+@contextmanager
+def atomic_open(path: str | os.PathLike[str], mode: str = "w"):
+    """Open a temporary sibling of ``path`` for writing; rename it over ``path`` on success.
+
+    On an exception the temporary file is removed and ``path`` is untouched.
+    """
+    path = Path(path)
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_open: mode must be 'w' or 'wb'; received mode={mode!r}")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write(
+    path: str | os.PathLike[str], writer: Callable[[IO[Any]], None], *, binary: bool = False
+) -> None:
+    """Call ``writer(file)`` on a temporary file, then rename it to ``path``."""
+    with atomic_open(path, "wb" if binary else "w") as f:
+        writer(f)
+
+
+def write_json(path: str | os.PathLike[str], obj: Any) -> None:
+    """Write ``obj`` as indented JSON, atomically."""
+    atomic_write(path, lambda f: (json.dump(obj, f, indent=2, allow_nan=True), f.write("\n")))
+
+
+def save_arrays(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray]) -> None:
+    """Save named arrays to ``path`` (``.npz``) atomically, with a format version."""
+    payload = {"__version__": np.array(STATE_FORMAT_VERSION), **arrays}
+    atomic_write(path, lambda f: np.savez(f, **payload), binary=True)
+
+
+def load_arrays(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """Load arrays saved by :func:`save_arrays` (``allow_pickle=False``)."""
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    version = int(arrays.pop("__version__", -1))
+    if version != STATE_FORMAT_VERSION:
+        raise ValueError(
+            f"{path}: state format version must be {STATE_FORMAT_VERSION}; received {version}"
+        )
+    return arrays

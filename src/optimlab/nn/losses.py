@@ -1,0 +1,141 @@
+"""Losses: ``forward(prediction, target) -> float`` and ``backward() -> d(prediction)``.
+
+A loss ends the backward chain, so its ``backward`` takes no upstream
+gradient; an optional ``scale`` multiplies the returned gradient (e.g. to
+weight a loss term).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optimlab.nn import functional as F
+from optimlab.nn.layers._checks import floating_input
+from optimlab.nn.module import Module
+
+__all__ = ["MSELoss", "SoftmaxCrossEntropy"]
+
+
+class SoftmaxCrossEntropy(Module):
+    """Softmax then mean negative log-likelihood, fused (as ``torch.nn.CrossEntropyLoss``).
+
+    For logits ``z`` (N, K) and labels ``t`` (N,) in ``[0, K)``::
+
+        p = softmax(z)                    (row-wise, log-sum-exp stable)
+        L = -(1/N) sum_n log p[n, t[n]]
+        dL/dz = (p - onehot(t)) / N
+
+    Attributes
+    ----------
+    probs : ndarray, shape (N, K), or None
+        Softmax probabilities of the last forward pass.
+    predictions : ndarray of int, shape (N,)
+        ``argmax`` of the last logits (property).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = SoftmaxCrossEntropy()
+    >>> round(loss.forward(np.zeros((2, 4)), np.array([0, 3])), 6)  # log(4)
+    1.386294
+    >>> loss.backward().shape
+    (2, 4)
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.probs: np.ndarray | None = None
+        self._labels: np.ndarray | None = None
+
+    def forward(self, logits: np.ndarray, labels: np.ndarray) -> float:
+        """Mean loss over the batch (a Python float).
+
+        Raises
+        ------
+        ValueError
+            If ``logits`` is not (N, K), ``labels`` is not (N,), or a label is
+            outside ``[0, K)``.
+        """
+        logits = floating_input("SoftmaxCrossEntropy", logits)
+        labels = np.asarray(labels)
+        if logits.ndim != 2 or 0 in logits.shape:
+            raise ValueError(
+                "SoftmaxCrossEntropy: logits must have shape (N, K) with N, K >= 1; "
+                f"received {logits.shape}"
+            )
+        if labels.ndim != 1 or labels.shape[0] != logits.shape[0]:
+            raise ValueError(
+                f"SoftmaxCrossEntropy: labels must have shape ({logits.shape[0]},) to match "
+                f"logits {logits.shape}; received {labels.shape}"
+            )
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise TypeError(
+                f"SoftmaxCrossEntropy: labels must be integers; received dtype {labels.dtype}"
+            )
+        k = logits.shape[1]
+        bad = (labels < 0) | (labels >= k)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(
+                f"SoftmaxCrossEntropy: labels must be in [0, {k}) for {k} classes; "
+                f"received label {labels[i]} at index {i}"
+            )
+        loss, self.probs = F.softmax_cross_entropy(logits, labels)
+        self._labels = labels
+        return loss
+
+    def backward(self, scale: float = 1.0) -> np.ndarray:
+        """``dL/dlogits = scale (probs - onehot(labels)) / N``: (N, K), dtype of the logits."""
+        if self.probs is None:
+            raise RuntimeError("SoftmaxCrossEntropy.backward called before forward")
+        return F.softmax_cross_entropy_backward(self.probs, self._labels, scale)
+
+    @property
+    def predictions(self) -> np.ndarray:
+        """Predicted classes ``argmax_k p[n, k]`` of the last forward pass, shape (N,)."""
+        if self.probs is None:
+            raise RuntimeError("SoftmaxCrossEntropy.predictions: no forward pass yet")
+        return self.probs.argmax(axis=1)
+
+    def __repr__(self) -> str:
+        return "SoftmaxCrossEntropy()"
+
+
+class MSELoss(Module):
+    """Mean squared error over all elements (as ``torch.nn.MSELoss()``).
+
+    For ``pred`` and ``target`` of the same shape with ``M`` elements::
+
+        L = (1/M) sum (pred - target)^2
+        dL/dpred = 2 (pred - target) / M
+
+    ``target`` is cast to the dtype of ``pred``; shapes must match exactly (no
+    broadcasting).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._diff: np.ndarray | None = None
+
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        """Mean of the squared differences (a Python float)."""
+        pred = floating_input("MSELoss", pred)
+        target = np.asarray(target, dtype=pred.dtype)
+        if pred.shape != target.shape:
+            raise ValueError(
+                f"MSELoss: target must have the shape of pred {pred.shape}; received {target.shape}"
+            )
+        if pred.size == 0:
+            raise ValueError("MSELoss: pred must hold at least one element; received size 0")
+        self._diff = pred - target
+        flat = self._diff.ravel()
+        return float(np.dot(flat, flat)) / flat.size
+
+    def backward(self, scale: float = 1.0) -> np.ndarray:
+        """``dL/dpred = scale * 2 (pred - target) / M``, shape and dtype of ``pred``."""
+        if self._diff is None:
+            raise RuntimeError("MSELoss.backward called before forward")
+        return self._diff * (2.0 * float(scale) / self._diff.size)
+
+    def __repr__(self) -> str:
+        return "MSELoss()"

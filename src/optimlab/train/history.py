@@ -1,0 +1,59 @@
+"""What a training run measured: one record per epoch, and how the run ended."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """Metrics of one finished epoch (``epoch`` counts from 1).
+
+    ``train_loss`` and ``train_accuracy`` are means over the epoch's batches
+    (weighted by batch size), measured while the weights moved; ``val_*`` are
+    measured after the epoch, in evaluation mode. ``seconds`` is the wall-clock
+    time of the epoch, validation included.
+    """
+
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    val_loss: float
+    val_accuracy: float
+    seconds: float
+
+
+@dataclass
+class History:
+    """The epochs of a run and whether it diverged.
+
+    A run diverges when a loss becomes NaN or infinite; the epochs finished
+    before that are kept and ``diverged_at_epoch`` says which epoch failed.
+    """
+
+    epochs: list[EpochRecord] = field(default_factory=list)
+    diverged: bool = False
+    diverged_at_epoch: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    def column(self, name: str) -> list[float]:
+        """One metric over the epochs, e.g. ``history.column("val_accuracy")``."""
+        return [getattr(record, name) for record in self.epochs]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "epochs": [asdict(record) for record in self.epochs],
+            "diverged": self.diverged,
+            "diverged_at_epoch": self.diverged_at_epoch,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> History:
+        return cls(
+            epochs=[EpochRecord(**record) for record in data["epochs"]],
+            diverged=bool(data.get("diverged", False)),
+            diverged_at_epoch=data.get("diverged_at_epoch"),
+        )

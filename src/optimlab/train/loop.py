@@ -1,0 +1,175 @@
+"""``fit``: the training loop joining a model, a loss, an optimizer and data.
+
+The loop writes no files; whatever must be persisted is handed to callbacks.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from optimlab._validation import check_positive_int
+from optimlab.data.loader import iterate_batches
+from optimlab.nn.module import Module
+from optimlab.optim.optimizer import Optimizer
+from optimlab.train.callbacks import Callback
+from optimlab.train.history import EpochRecord, History
+from optimlab.train.metrics import correct_count
+
+
+class Loss(Protocol):
+    def forward(self, logits: np.ndarray, labels: np.ndarray) -> float: ...
+    def backward(self) -> np.ndarray: ...
+
+
+class Dataset(Protocol):
+    x: np.ndarray
+    y: np.ndarray
+
+
+EVAL_BATCH_SIZE = 1000
+
+
+def evaluate(
+    model: Module, loss: Loss, data: Dataset, *, batch_size: int = EVAL_BATCH_SIZE
+) -> tuple[float, float]:
+    """Mean loss and accuracy of ``model`` on ``data``, in evaluation mode.
+
+    The model's previous mode (train or eval) is restored afterwards.
+    """
+    n = len(data.y)
+    if n == 0:
+        raise ValueError("evaluate: data must hold at least one example; received 0")
+    was_training = model.training
+    model.eval()
+    total_loss, correct = 0.0, 0
+    try:
+        for xb, yb in iterate_batches(data, batch_size, shuffle=False):
+            logits = model.forward(xb)
+            total_loss += loss.forward(logits, yb) * len(yb)
+            correct += correct_count(logits, yb)
+    finally:
+        model.train(was_training)
+    return total_loss / n, correct / n
+
+
+def fit(
+    model: Module,
+    loss: Loss,
+    optimizer: Optimizer,
+    train: Dataset,
+    val: Dataset | None,
+    *,
+    epochs: int,
+    batch_size: int,
+    rng: np.random.Generator,
+    callbacks: Sequence[Callback] = (),
+    progress: bool | None = None,
+    history: History | None = None,
+) -> History:
+    """Train ``model`` for ``epochs`` epochs of mini-batch gradient descent.
+
+    Each step: ``logits = model.forward(x)``, ``loss.forward(logits, y)``,
+    ``optimizer.zero_grad()``, ``model.backward(loss.backward())``,
+    ``optimizer.step()``.
+
+    Parameters
+    ----------
+    model, loss, optimizer
+        The network, a loss with ``forward(logits, labels) -> float`` and
+        ``backward() -> dlogits``, and an optimizer over ``model.parameters()``.
+    train, val : dataset with ``.x`` (N, ...) and ``.y`` (N,)
+        ``val`` may be ``None``: the ``val_*`` metrics are then ``nan``.
+    epochs, batch_size : int
+        Number of passes over ``train``; examples per step (the last batch
+        may be smaller).
+    rng : numpy.random.Generator
+        Shuffles the training set each epoch; the only randomness the loop uses.
+    callbacks : sequence of Callback
+        ``on_epoch_end(record, history)`` after each epoch; ``True`` stops.
+    progress : bool or None
+        A tqdm bar per epoch; ``None`` shows it only on a terminal.
+    history : History, optional
+        Continue a run (after a checkpoint): new epochs are numbered after it.
+
+    Returns
+    -------
+    History
+        Per-epoch metrics. **Divergence guard**: when a training loss (or the
+        validation loss) is NaN or infinite the run stops at once, is marked
+        ``diverged`` with ``diverged_at_epoch``, and keeps the epochs before.
+    """
+    check_positive_int("fit", "epochs", epochs)
+    check_positive_int("fit", "batch_size", batch_size)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"fit: rng must be a numpy.random.Generator; received {type(rng).__name__}")
+    history = history if history is not None else History()
+    model.train()
+    first = len(history.epochs) + 1
+    for epoch in range(first, first + epochs):
+        start = time.perf_counter()
+        # Overflow on the way to a NaN loss is what the guard below is for.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            train_loss, train_acc = _train_epoch(
+                model, loss, optimizer, train, batch_size, rng, epoch, progress
+            )
+            if val is not None and len(val.y) > 0 and math.isfinite(train_loss):
+                val_loss, val_acc = evaluate(model, loss, val)
+            else:
+                val_loss, val_acc = math.nan, math.nan
+        if not math.isfinite(train_loss) or (val is not None and not math.isfinite(val_loss)):
+            history.diverged, history.diverged_at_epoch = True, epoch
+            break
+        record = EpochRecord(
+            epoch=epoch,
+            train_loss=train_loss,
+            train_accuracy=train_acc,
+            val_loss=val_loss,
+            val_accuracy=val_acc,
+            seconds=time.perf_counter() - start,
+        )
+        history.epochs.append(record)
+        stop = [bool(cb.on_epoch_end(record, history)) for cb in callbacks]
+        if any(stop):
+            break
+    return history
+
+
+def _train_epoch(
+    model: Module,
+    loss: Loss,
+    optimizer: Optimizer,
+    train: Dataset,
+    batch_size: int,
+    rng: np.random.Generator,
+    epoch: int,
+    progress: bool | None,
+) -> tuple[float, float]:
+    """One pass over ``train``; mean loss and accuracy, or ``(nan, nan)`` on divergence."""
+    n = len(train.y)
+    batches = iterate_batches(train, batch_size, rng=rng, shuffle=True)
+    bar = tqdm(
+        batches,
+        total=math.ceil(n / batch_size),
+        desc=f"epoch {epoch}",
+        leave=False,
+        disable=None if progress is None else not progress,
+    )
+    total_loss, correct = 0.0, 0
+    with bar:
+        for xb, yb in bar:
+            logits = model.forward(xb)
+            batch_loss = loss.forward(logits, yb)
+            if not math.isfinite(batch_loss):
+                return math.nan, math.nan
+            optimizer.zero_grad()
+            model.backward(loss.backward())
+            optimizer.step()
+            total_loss += batch_loss * len(yb)
+            correct += correct_count(logits, yb)
+    return total_loss / n, correct / n

@@ -1,0 +1,177 @@
+"""The training loop on small synthetic problems (fast, exact expectations)."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from optimlab import nn, optim
+from optimlab.train import EarlyStopping, EpochSink, History, evaluate, fit
+
+
+def blobs(n: int, seed: int) -> SimpleNamespace:
+    """Three well separated Gaussian blobs in 2-D: a problem any working loop solves."""
+    rng = np.random.default_rng(seed)
+    centers = np.array([[0.0, 4.0], [4.0, -2.0], [-4.0, -2.0]], dtype=np.float32)
+    y = rng.integers(0, 3, size=n)
+    x = (centers[y] + rng.standard_normal((n, 2))).astype(np.float32)
+    return SimpleNamespace(x=x, y=y.astype(np.int64))
+
+
+def small_model(seed: int = 0) -> nn.Sequential:
+    rng = np.random.default_rng(seed)
+    return nn.Sequential(nn.Dense(2, 16, rng=rng), nn.ReLU(), nn.Dense(16, 3, rng=rng))
+
+
+def train(epochs: int = 5, *, lr: float = 0.1, seed: int = 0, callbacks=()) -> History:
+    model = small_model(seed)
+    opt = optim.create("sgd", model.parameters(), lr=lr, momentum=0.9)
+    return fit(
+        model,
+        nn.SoftmaxCrossEntropy(),
+        opt,
+        blobs(600, 1),
+        blobs(200, 2),
+        epochs=epochs,
+        batch_size=32,
+        rng=np.random.default_rng(seed),
+        callbacks=callbacks,
+        progress=False,
+    )
+
+
+def test_fit_learns_a_separable_problem():
+    history = train(epochs=5)
+    assert [r.epoch for r in history.epochs] == [1, 2, 3, 4, 5]
+    assert history.epochs[-1].train_loss < history.epochs[0].train_loss
+    assert history.epochs[-1].val_accuracy > 0.95
+    assert not history.diverged
+    assert all(r.seconds > 0 for r in history.epochs)
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers():
+    def numbers(h):
+        return [(r.train_loss, r.train_accuracy, r.val_loss, r.val_accuracy) for r in h.epochs]
+
+    assert numbers(train(epochs=3, seed=4)) == numbers(train(epochs=3, seed=4))
+    assert numbers(train(epochs=3, seed=4)) != numbers(train(epochs=3, seed=5))
+
+
+def test_divergence_guard_keeps_the_epochs_before():
+    class BlowUp:
+        """After epoch 2, set an absurd learning rate: the loss must become inf or NaN."""
+
+        def __init__(self):
+            self.optimizer = None
+
+        def on_epoch_end(self, record, history):
+            if record.epoch == 2:
+                for group in self.optimizer.param_groups:
+                    group["lr"] = 1e30
+
+    model = small_model()
+    opt = optim.create("sgd", model.parameters(), lr=0.1)
+    blow = BlowUp()
+    blow.optimizer = opt
+    history = fit(
+        model,
+        nn.SoftmaxCrossEntropy(),
+        opt,
+        blobs(600, 1),
+        blobs(200, 2),
+        epochs=6,
+        batch_size=32,
+        rng=np.random.default_rng(0),
+        callbacks=[blow],
+        progress=False,
+    )
+    assert history.diverged
+    assert history.diverged_at_epoch == 3
+    assert [r.epoch for r in history.epochs] == [1, 2]
+    assert all(math.isfinite(r.train_loss) for r in history.epochs)
+
+
+def test_callbacks_see_every_epoch_and_can_stop():
+    seen = []
+    history = train(epochs=10, callbacks=[EpochSink(seen.append), EarlyStopping(patience=1)])
+    assert seen == history.epochs
+    assert len(history.epochs) < 10
+
+
+def test_continuing_a_history_numbers_epochs_after_it():
+    model = small_model()
+    opt = optim.create("sgd", model.parameters(), lr=0.1)
+    data = blobs(300, 1)
+    history = fit(
+        model,
+        nn.SoftmaxCrossEntropy(),
+        opt,
+        data,
+        None,
+        epochs=2,
+        batch_size=64,
+        rng=np.random.default_rng(0),
+        progress=False,
+    )
+    fit(
+        model,
+        nn.SoftmaxCrossEntropy(),
+        opt,
+        data,
+        None,
+        epochs=2,
+        batch_size=64,
+        rng=np.random.default_rng(0),
+        progress=False,
+        history=history,
+    )
+    assert [r.epoch for r in history.epochs] == [1, 2, 3, 4]
+    assert math.isnan(history.epochs[0].val_loss)
+
+
+def test_evaluate_restores_the_mode_and_counts_every_example():
+    model = small_model()
+    model.train()
+    data = blobs(250, 3)
+    loss, acc = evaluate(model, nn.SoftmaxCrossEntropy(), data, batch_size=100)
+    assert model.training
+    logits = model.forward(data.x)
+    assert acc == pytest.approx(np.mean(logits.argmax(1) == data.y))
+    assert loss == pytest.approx(nn.SoftmaxCrossEntropy().forward(logits, data.y), rel=1e-5)
+
+
+def test_no_progress_output_off_a_terminal(capsys):
+    train(epochs=1)
+    model = small_model()
+    opt = optim.create("sgd", model.parameters(), lr=0.1)
+    fit(
+        model,
+        nn.SoftmaxCrossEntropy(),
+        opt,
+        blobs(100, 1),
+        None,
+        epochs=1,
+        batch_size=10,
+        rng=np.random.default_rng(0),
+    )  # progress=None: a bar only on a terminal
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "pattern"),
+    [
+        ({"epochs": 0}, ValueError, r"fit: epochs must be an integer >= 1; received epochs=0"),
+        ({"batch_size": -3}, ValueError, r"batch_size must be an integer >= 1; received batch_s"),
+        ({"rng": 0}, TypeError, r"rng must be a numpy.random.Generator; received int"),
+    ],
+)
+def test_bad_fit_arguments(kwargs, error, pattern):
+    model = small_model()
+    opt = optim.create("sgd", model.parameters(), lr=0.1)
+    args = {"epochs": 1, "batch_size": 8, "rng": np.random.default_rng(0), **kwargs}
+    with pytest.raises(error, match=pattern):
+        fit(model, nn.SoftmaxCrossEntropy(), opt, blobs(20, 1), None, **args)
