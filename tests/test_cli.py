@@ -83,6 +83,7 @@ def test_cnn_reaches_087_after_2_epochs(tmp_path):
         ),
         (["--model", "mpl"], r"unknown model 'mpl'; did you mean 'mlp'"),
         (["--activation", "rleu"], r"unknown activation 'rleu'; did you mean 'relu'"),
+        (["--init", "hee"], r"unknown initializer 'hee'; did you mean 'he'"),
         (["--optimizer", "sdg"], r"unknown optimizer 'sdg'; did you mean 'sgd'"),
         (["--lr", "-0.1"], r"sgd: lr must be >= 0; received lr=-0.1"),
         (["-o", "momentun=0.9"], r"unknown hyperparameter 'momentun'; did you mean 'momentum'"),

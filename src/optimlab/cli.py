@@ -78,6 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="channels of the cnn's conv blocks (default: 16,32)",
     )
     train.add_argument("--activation", default="relu", help="mlp activation (default: relu)")
+    train.add_argument(
+        "--init",
+        default="torch",
+        help="weight initialiser: torch, he, glorot, ... (default: torch)",
+    )
+    train.add_argument(
+        "--normalize",
+        default="standardize",
+        choices=["standardize", "scale", "none"],
+        help="input scaling (default: standardize with training-set statistics)",
+    )
     train.add_argument("--optimizer", default="sgd", help="optimizer name (default: %(default)s)")
     train.add_argument("--lr", type=float, default=0.1, help="learning rate (default: %(default)s)")
     train.add_argument(
@@ -114,6 +125,8 @@ def _train(args: argparse.Namespace) -> int:
         hidden=args.hidden,
         channels=args.channels,
         activation=args.activation,
+        init=args.init,
+        normalize=None if args.normalize == "none" else args.normalize,
         optimizer=args.optimizer,
         lr=args.lr,
         hyperparameters=overrides,

@@ -16,7 +16,7 @@ from optimlab.data.loader import channel_stats, split_indices
 
 @pytest.fixture(scope="module")
 def fashion(real_fashion_dir):
-    return load_dataset("fashion-mnist", root=real_fashion_dir)
+    return load_dataset("fashion-mnist", root=real_fashion_dir, normalize="scale")
 
 
 def test_fashion_mnist_shapes_counts_and_range(fashion):
@@ -41,7 +41,7 @@ def test_fashion_mnist_split_is_seeded(fashion, real_fashion_dir):
     same = load_dataset(root=real_fashion_dir, rng=np.random.default_rng(0), normalize=None)
     np.testing.assert_array_equal(same.val.y, fashion.val.y)
     np.testing.assert_array_equal(same.val.x, fashion.val.x * np.float32(255))
-    other = load_dataset(root=real_fashion_dir, seed=1, val_fraction=0.0)
+    other = load_dataset(root=real_fashion_dir, seed=1, val_fraction=0.0, normalize="scale")
     assert len(other.train) == 60000 and other.val.x.shape == (0, 1, 28, 28)
     np.testing.assert_array_equal(other.test.x, fashion.test.x)
 

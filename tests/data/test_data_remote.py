@@ -15,7 +15,7 @@ def mnist_spec(tiny):
 
 def test_mnist_end_to_end_then_from_cache(mirror, tiny_mnist):
     spec = mnist_spec(tiny_mnist)
-    splits = load_dataset(spec, mirror=mirror.url, val_fraction=0.25, seed=0)
+    splits = load_dataset(spec, mirror=mirror.url, val_fraction=0.25, seed=0, normalize="scale")
     assert sorted(mirror.requests) == sorted(f"/{name}" for name in IDX_FILES)
     assert sorted(p.name for p in (cache_dir() / "mnist").iterdir()) == sorted(IDX_FILES)
     assert splits.name == "mnist" and splits.num_classes == 10
@@ -35,7 +35,7 @@ def test_mnist_end_to_end_then_from_cache(mirror, tiny_mnist):
     np.testing.assert_array_equal(labels[order], tiny_mnist.y_train[ref_order])
 
     mirror.stop()  # the second load must not need the network
-    again = load_dataset(spec, mirror=mirror.url, val_fraction=0.25, seed=0)
+    again = load_dataset(spec, mirror=mirror.url, val_fraction=0.25, seed=0, normalize="scale")
     np.testing.assert_array_equal(again.train.x, splits.train.x)
     assert len(mirror.requests) == 4
 

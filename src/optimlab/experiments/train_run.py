@@ -26,6 +26,7 @@ from optimlab._validation import check_nonnegative, check_positive_int
 from optimlab.data import DATASETS, load_dataset
 from optimlab.io import write_json
 from optimlab.nn import SoftmaxCrossEntropy
+from optimlab.nn.init import INITIALIZERS
 from optimlab.nn.models import MODELS, build_model
 from optimlab.optim import OPTIMIZERS, create
 from optimlab.train import History, evaluate, fit
@@ -40,6 +41,7 @@ class TrainConfig:
     hidden: tuple[int, ...] = (128, 64)
     channels: tuple[int, ...] = (16, 32)
     activation: str = "relu"
+    init: str = "torch"
     optimizer: str = "sgd"
     lr: float = 0.1
     hyperparameters: dict[str, Any] = field(default_factory=dict)
@@ -47,11 +49,13 @@ class TrainConfig:
     batch_size: int = 128
     seed: int = 0
     val_fraction: float = 0.1
+    normalize: str | None = "standardize"
 
     def validate(self) -> None:
         """Check names and ranges before any data is loaded (``ValueError``)."""
         DATASETS.get(self.dataset)
         MODELS.get(self.model)
+        INITIALIZERS.get(self.init)
         optimizer = OPTIMIZERS.get(self.optimizer)
         if "lr" in self.hyperparameters:
             raise ValueError("train: give the learning rate with --lr, not -o lr=...")
@@ -63,11 +67,12 @@ class TrainConfig:
             raise ValueError(f"train: seed must be an integer >= 0; received seed={self.seed!r}")
 
     def model_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"init": self.init}
         if self.model == "mlp":
-            return {"hidden": self.hidden, "activation": self.activation}
-        if self.model == "cnn":
-            return {"channels": self.channels}
-        return {}
+            kwargs.update(hidden=self.hidden, activation=self.activation)
+        elif self.model == "cnn":
+            kwargs.update(channels=self.channels)
+        return kwargs
 
 
 def ensure_writable_dir(out: str | os.PathLike[str]) -> Path:
@@ -100,7 +105,9 @@ def run_training(
     config.validate()
     out = ensure_writable_dir(out)
     init_rng, split_rng, batch_rng = seed_streams(config.seed, 3)
-    splits = load_dataset(config.dataset, val_fraction=config.val_fraction, rng=split_rng)
+    splits = load_dataset(
+        config.dataset, val_fraction=config.val_fraction, rng=split_rng, normalize=config.normalize
+    )
     model = build_model(
         config.model, splits.input_shape, splits.num_classes, rng=init_rng, **config.model_kwargs()
     )
