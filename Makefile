@@ -12,8 +12,8 @@ demo: setup
 	@echo "demo: results written to results/demo (history.json, loss.png, accuracy.png)"
 
 lint: setup
-	$(VENV)/ruff check src tests benchmarks
-	$(VENV)/ruff format --check src tests benchmarks
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
 
 test: lint
 	$(VENV)/python -m pytest -q
