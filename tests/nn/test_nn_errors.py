@@ -82,7 +82,7 @@ ERROR_CASES = [
      r"did you mean 'glorot'"),
     # model options
     (lambda: nn.build_model("cnn", (1, 8, 8), 3, rng=RNG, hidden=(4,)), ValueError,
-     r"model 'cnn': unknown option\(s\) 'hidden'; accepted: channels, dtype"),
+     r"model 'cnn': unknown option\(s\) 'hidden'; accepted: channels, init, dtype"),
     (lambda: nn.build_model("mlp", (4,), 3, rng=RNG, hidden=(8, 0)), ValueError,
      r"mlp: hidden must be a sequence of integers >= 1; received hidden=\(8, 0\)"),
     (lambda: nn.build_model("mlp", (4,), 3, rng=RNG, activation="rleu"), ValueError,
