@@ -141,3 +141,41 @@ def test_parse_override_needs_name_and_value():
     assert parse_override("momentum=0.9") == ("momentum", 0.9)
     with pytest.raises(argparse.ArgumentTypeError, match="expected NAME=VALUE"):
         parse_override("momentum")
+
+
+def test_optimizers_lists_every_name_with_defaults_and_paper(capsys):
+    from optimlab import optim
+
+    assert main(["optimizers"]) == 0
+    out = capsys.readouterr().out
+    for name in optim.available():
+        assert f"\n{name}\n" in f"\n{out}"
+    assert "betas=(0.9, 0.999)" in out and "arXiv:1412.6980" in out
+
+
+def test_optimizers_name_prints_its_equations(capsys):
+    assert main(["optimizers", "adam"]) == 0
+    out = capsys.readouterr().out
+    assert "reference: torch.optim.Adam" in out
+    assert r"\beta_1 m_{t-1}" in out
+
+
+def test_optimizers_unknown_name(capsys):
+    assert main(["optimizers", "nesterv"]) == 2
+    assert "did you mean 'nesterov'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_train_with_demon_a_schedule_and_warmup(tmp_path):
+    args = ["train", "--optimizer", "demon-qhadamw", "--lr", "0.002", "--schedule", "cosine",
+            "--warmup", "50", "-o", "nus=0.7,1.0", "-o", "weight_decay=0.01", "--epochs", "1",
+            "--quiet", "--out", str(tmp_path)]  # fmt: skip
+    assert main(args) == 0
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert history["config"]["schedule"] == "cosine" and history["config"]["warmup"] == 50
+    assert history["test_accuracy"] > 0.8
+
+
+def test_unknown_schedule(tmp_path, capsys):
+    assert main(train_args(tmp_path / "o", "--quiet", "--schedule", "cosin")) == 2
+    assert "unknown schedule 'cosin'; did you mean 'cosine'" in capsys.readouterr().err

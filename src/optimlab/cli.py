@@ -92,6 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--optimizer", default="sgd", help="optimizer name (default: %(default)s)")
     train.add_argument("--lr", type=float, default=0.1, help="learning rate (default: %(default)s)")
     train.add_argument(
+        "--schedule",
+        default="constant",
+        help="learning-rate schedule: constant, cosine, exponential, step (default: constant)",
+    )
+    train.add_argument(
+        "--warmup", type=int, default=0, help="steps of linear learning-rate warm-up (default: 0)"
+    )
+    train.add_argument(
         "-o",
         dest="overrides",
         type=parse_override,
@@ -112,7 +120,41 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", required=True, help="folder for history.json and the plots")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(handler=_train)
+
+    optimizers = commands.add_parser(
+        "optimizers",
+        help="list every optimizer name, or show one optimizer's update equations",
+        description="Without NAME: every name with its hyperparameters, defaults and paper. "
+        "With NAME: its update equations, reference and hyperparameters.",
+    )
+    optimizers.add_argument("name", nargs="?", help="an optimizer name, e.g. adam or demon-qhadamw")
+    optimizers.set_defaults(handler=_optimizers)
     return parser
+
+
+def _format_defaults(defaults: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in defaults.items())
+
+
+def _optimizers(args: argparse.Namespace) -> int:
+    import inspect
+
+    from optimlab import optim
+
+    if args.name is None:
+        for name in optim.available():
+            spec = optim.resolve(name)
+            print(f"{name}\n    {_format_defaults(dict(spec.defaults))}\n    {spec.paper}")
+        return 0
+    spec = optim.resolve(args.name)
+    print(f"{spec.name}: {spec.paper}")
+    print(f"reference: {spec.reference or 'none (tested against its equations)'}")
+    print(f"hyperparameters: {_format_defaults(dict(spec.defaults))}")
+    if spec.momentum:
+        print(f"Demon: demon-{spec.name} decays {spec.momentum!r}")
+    print()
+    print(inspect.cleandoc(spec.equations))
+    return 0
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -134,6 +176,8 @@ def _train(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         seed=args.seed,
         val_fraction=args.val_fraction,
+        schedule=args.schedule,
+        warmup=args.warmup,
     )
     result = run_training(config, args.out, progress=False if args.quiet else None)
     if result["diverged"]:
@@ -158,6 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
+    except BrokenPipeError:  # `optimlab optimizers | head`
+        return 0
     except (ValueError, TypeError, FileNotFoundError, OSError) as exc:
         print(f"optimlab {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -28,7 +28,9 @@ from optimlab.io import write_json
 from optimlab.nn import SoftmaxCrossEntropy
 from optimlab.nn.init import INITIALIZERS
 from optimlab.nn.models import MODELS, build_model
-from optimlab.optim import OPTIMIZERS, create
+from optimlab.optim import create, resolve
+from optimlab.optim.optimizer import check_hyperparameter_names
+from optimlab.optim.schedules import SCHEDULES, make_lr_schedule
 from optimlab.train import History, evaluate, fit
 
 
@@ -50,17 +52,24 @@ class TrainConfig:
     seed: int = 0
     val_fraction: float = 0.1
     normalize: str | None = "standardize"
+    schedule: str = "constant"
+    warmup: int = 0
 
     def validate(self) -> None:
         """Check names and ranges before any data is loaded (``ValueError``)."""
         DATASETS.get(self.dataset)
         MODELS.get(self.model)
         INITIALIZERS.get(self.init)
-        optimizer = OPTIMIZERS.get(self.optimizer)
+        spec = resolve(self.optimizer)
         if "lr" in self.hyperparameters:
             raise ValueError("train: give the learning rate with --lr, not -o lr=...")
-        optimizer._check_names(self.hyperparameters)
+        check_hyperparameter_names(spec, self.hyperparameters)
         check_nonnegative(self.optimizer, "lr", self.lr)
+        SCHEDULES.get(self.schedule)
+        if isinstance(self.warmup, bool) or not isinstance(self.warmup, int) or self.warmup < 0:
+            raise ValueError(
+                f"train: warmup must be an integer >= 0; received warmup={self.warmup!r}"
+            )
         check_positive_int("train", "epochs", self.epochs)
         check_positive_int("train", "batch_size", self.batch_size)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
@@ -90,6 +99,21 @@ def ensure_writable_dir(out: str | os.PathLike[str]) -> Path:
     return out
 
 
+def total_steps(n_train: int, config: TrainConfig) -> int:
+    """Optimizer steps of the whole run: epochs times batches per epoch."""
+    return config.epochs * math.ceil(n_train / config.batch_size)
+
+
+def build_optimizer(config: TrainConfig, model: Any, steps: int) -> Any:
+    """The configured optimizer; the learning-rate schedule and Demon's ``total_steps``
+    default to the length of the run."""
+    hyperparameters = dict(config.hyperparameters)
+    if "total_steps" in resolve(config.optimizer).defaults:
+        hyperparameters.setdefault("total_steps", steps)
+    lr = make_lr_schedule(config.schedule, config.lr, steps, config.warmup)
+    return create(config.optimizer, model.parameters(), lr=lr, **hyperparameters)
+
+
 def seed_streams(seed: int, n: int) -> list[np.random.Generator]:
     """``n`` independent generators derived from one seed (model init, split, batches...)."""
     return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n)]
@@ -111,7 +135,7 @@ def run_training(
     model = build_model(
         config.model, splits.input_shape, splits.num_classes, rng=init_rng, **config.model_kwargs()
     )
-    optimizer = create(config.optimizer, model.parameters(), lr=config.lr, **config.hyperparameters)
+    optimizer = build_optimizer(config, model, total_steps(len(splits.train.y), config))
     loss = SoftmaxCrossEntropy()
     start = time.perf_counter()
     history = fit(

@@ -1,7 +1,49 @@
-"""Optimizers: a PyTorch-like facade (``create``, ``step``, ``zero_grad``, state dicts)."""
+"""Optimizers: small transforms inside, a PyTorch-like facade outside.
 
-from optimlab.optim.optimizer import Optimizer
-from optimlab.optim.registry import OPTIMIZERS, create, hyperparameters_of
-from optimlab.optim.sgd import SGD
+>>> import numpy as np
+>>> from optimlab import nn, optim
+>>> model = nn.Dense(4, 2, rng=np.random.default_rng(0))
+>>> opt = optim.create("demon-qhadamw", model.parameters(), lr=1e-3, total_steps=1000)
 
-__all__ = ["OPTIMIZERS", "SGD", "Optimizer", "create", "hyperparameters_of"]
+``optim.available()`` lists every name; ``optim.register`` adds your own.
+"""
+
+from optimlab.optim import aliases as _aliases  # noqa: F401  (registers the named optimizers)
+from optimlab.optim import schedules
+from optimlab.optim.base import Chain, PerParam, Transform, chain
+from optimlab.optim.optimizer import Optimizer, optimizer_class
+from optimlab.optim.registry import (
+    OPTIMIZERS,
+    available,
+    create,
+    demon_capable,
+    hyperparameters_of,
+    register,
+    resolve,
+)
+from optimlab.optim.wrappers import Lookahead
+
+SGD = optimizer_class(resolve("sgd"))
+Adam = optimizer_class(resolve("adam"))
+AdamW = optimizer_class(resolve("adamw"))
+
+__all__ = [
+    "OPTIMIZERS",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "Chain",
+    "Lookahead",
+    "Optimizer",
+    "PerParam",
+    "Transform",
+    "available",
+    "chain",
+    "create",
+    "demon_capable",
+    "hyperparameters_of",
+    "optimizer_class",
+    "register",
+    "resolve",
+    "schedules",
+]

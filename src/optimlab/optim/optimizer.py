@@ -1,10 +1,16 @@
-"""The PyTorch-like facade every optimizer presents to the training loop.
+"""The PyTorch-like facade over a chain of transforms.
 
-An optimizer holds **parameter groups** (each a dict of hyperparameters plus a
-list of :class:`~optimlab.nn.Parameter`), a per-parameter **state** (arrays
-such as a momentum buffer, updated in place), and a step counter. ``step()``
-updates every parameter that has a gradient; parameters whose ``.grad`` is
-``None`` are skipped, as in PyTorch.
+An :class:`Optimizer` holds **parameter groups** (each a dict of hyperparameters
+plus a list of :class:`~optimlab.nn.Parameter`); for each group it builds the
+optimizer's transform chain from the group's hyperparameters and keeps that
+chain's explicit state. ``step()`` feeds the gradients of the parameters that
+have one (a ``None`` gradient is skipped, as in PyTorch) through the chain and
+adds the resulting updates to the parameters in place.
+
+Changing ``group["lr"]`` (or any hyperparameter) between steps takes effect
+at the next step, as in PyTorch: the chain is rebuilt from the group and keeps
+its state. A schedule given as the hyperparameter is cheaper and is saved in
+the state dict.
 """
 
 from __future__ import annotations
@@ -16,55 +22,67 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from optimlab._validation import check_nonnegative
 from optimlab.nn.module import Module, Parameter
+from optimlab.optim.base import Chain, PerParam, merge, select
+from optimlab.optim.spec import OptimizerSpec
 
-STATE_DICT_VERSION = 1
+STATE_DICT_VERSION = 2
 
 ParamsLike = Module | Iterable[Parameter] | Iterable[Mapping[str, Any]]
 
 
 class Optimizer:
-    """Base class: parameter groups, per-parameter state, ``step`` and state dicts.
-
-    Subclasses set ``name`` and ``defaults`` (every hyperparameter the
-    optimizer takes, with its default), and implement :meth:`validate` (range
-    checks of one group) and :meth:`update_parameter`.
+    """An optimizer over parameters: ``step()``, ``zero_grad()``, state dicts.
 
     Parameters
     ----------
     params : Module, list of Parameter, or list of dict
         What to optimize. A dict is a parameter group: ``{"params": [...],
         "lr": 0.01, ...}``; its hyperparameters override the optimizer's.
+    spec : OptimizerSpec, optional
+        The optimizer (subclasses made by :func:`optimizer_class` set it).
     **hyperparameters
-        Values for the names in ``defaults``; any other name is a ``ValueError``.
+        Values (or schedules) for the names in ``spec.defaults``; any other
+        name is a ``ValueError`` that suggests the close ones.
+
+    Attributes
+    ----------
+    param_groups : list of dict
+        The groups, hyperparameters included, as in PyTorch.
+    step_count : int
+        How many times :meth:`step` was called.
     """
 
-    name: ClassVar[str] = "optimizer"
-    defaults: ClassVar[dict[str, Any]] = {}
+    spec: ClassVar[OptimizerSpec | None] = None
 
-    def __init__(self, params: ParamsLike, **hyperparameters: Any) -> None:
+    def __init__(
+        self, params: ParamsLike, spec: OptimizerSpec | None = None, **hyperparameters: Any
+    ) -> None:
+        spec = spec if spec is not None else type(self).spec
+        if spec is None or spec.recipe is None:
+            raise TypeError(
+                "Optimizer needs a spec with a recipe; use optimlab.optim.create(name, ...)"
+            )
+        self._spec = spec
         self._check_names(hyperparameters)
-        self.hyperparameters = {**self.defaults, **hyperparameters}
+        self.hyperparameters = {**spec.defaults, **hyperparameters}
         self.param_groups: list[dict[str, Any]] = []
+        self._chains: list[Chain] = []
+        self._states: list[dict[str, Any]] = []
+        self._built_with: list[dict[str, Any]] = []
         for group in self._as_groups(params):
             self.add_param_group(group)
-        if not self.param_groups or not any(g["params"] for g in self.param_groups):
+        if not any(g["params"] for g in self.param_groups):
             raise ValueError(f"{self.name}: params must hold at least one Parameter; received none")
-        self.state: dict[Parameter, dict[str, np.ndarray]] = {}
         self.step_count = 0
 
+    @property
+    def name(self) -> str:
+        return self._spec.name
+
     # -- construction -------------------------------------------------------------
-    @classmethod
-    def _check_names(cls, hyperparameters: Mapping[str, Any]) -> None:
-        for key in hyperparameters:
-            if key not in cls.defaults:
-                close = difflib.get_close_matches(key, list(cls.defaults), n=2, cutoff=0.6)
-                hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-                raise ValueError(
-                    f"{cls.name}: unknown hyperparameter {key!r}{hint} "
-                    f"(takes: {', '.join(cls.defaults)})"
-                )
+    def _check_names(self, hyperparameters: Mapping[str, Any]) -> None:
+        check_hyperparameter_names(self._spec, hyperparameters)
 
     def _as_groups(self, params: ParamsLike) -> list[dict[str, Any]]:
         if isinstance(params, Module):
@@ -95,36 +113,49 @@ class Optimizer:
             if id(p) in seen:
                 raise ValueError(f"{self.name}: parameter {p.name!r} appears in two groups")
             seen.add(id(p))
-        full = {**self.hyperparameters, **group}
-        self.validate(full)
-        full["params"] = params
-        self.param_groups.append(full)
+        hyperparameters = {**self.hyperparameters, **group}
+        chain = self._build(hyperparameters)
+        self.param_groups.append({**hyperparameters, "params": params})
+        self._chains.append(chain)
+        self._states.append(chain.init([p.data for p in params]))
+        self._built_with.append(hyperparameters)
 
-    def validate(self, group: Mapping[str, Any]) -> None:
-        """Range-check one group's hyperparameters (``ValueError`` naming the value)."""
-        check_nonnegative(self.name, "lr", group["lr"])
+    def _build(self, hyperparameters: dict[str, Any]) -> Chain:
+        self._spec.validate(hyperparameters)
+        transform = self._spec.recipe(**hyperparameters)
+        return transform if isinstance(transform, Chain) else Chain(transform)
+
+    def _current(self, index: int) -> Chain:
+        """The group's chain, rebuilt (state kept) if its hyperparameters were changed."""
+        group = self.param_groups[index]
+        hyperparameters = {k: v for k, v in group.items() if k != "params"}
+        if hyperparameters != self._built_with[index]:
+            chain = self._build(hyperparameters)
+            fresh = chain.init([p.data for p in group["params"]])
+            self._states[index] = _adopt(self._states[index], fresh)
+            self._chains[index], self._built_with[index] = chain, hyperparameters
+        return self._chains[index]
 
     # -- the update -----------------------------------------------------------------
     def step(self) -> None:
         """Update every parameter that has a gradient, then count the step."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state.get(p)
-                if state is None:
-                    state = self.state[p] = self.init_state(p, group)
-                self.update_parameter(p, p.grad, state, group)
+        for index, group in enumerate(self.param_groups):
+            params = group["params"]
+            have = [i for i, p in enumerate(params) if p.grad is not None]
+            if not have:
+                continue
+            chain = self._current(index)
+            state = self._states[index]
+            if len(have) == len(params):
+                part, chosen = state, params
+            else:
+                part, chosen = select(state, have), [params[i] for i in have]
+            updates = chain.update([p.grad for p in chosen], part, [p.data for p in chosen])
+            for p, u in zip(chosen, updates, strict=True):
+                p.data += u
+            if part is not state:
+                merge(state, part, have)
         self.step_count += 1
-
-    def init_state(self, p: Parameter, group: Mapping[str, Any]) -> dict[str, np.ndarray]:
-        """The state of one parameter before its first update (default: empty)."""
-        return {}
-
-    def update_parameter(
-        self, p: Parameter, grad: np.ndarray, state: dict[str, np.ndarray], group: Mapping
-    ) -> None:
-        raise NotImplementedError(f"{type(self).__name__}.update_parameter")
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient (``None``), or zero it in place."""
@@ -132,30 +163,37 @@ class Optimizer:
             for p in group["params"]:
                 p.zero_grad(set_to_none)
 
-    # -- state dicts ----------------------------------------------------------------
-    def _indexed_params(self) -> list[Parameter]:
-        return [p for g in self.param_groups for p in g["params"]]
+    def _hook(self, name: str) -> None:
+        for index, group in enumerate(self.param_groups):
+            data = [p.data for p in group["params"]]
+            for method, key in self._current(index).hooks(name):
+                method(self._states[index][key], data)
 
+    def eval(self) -> None:
+        """Put the parameters in their evaluation form (schedule-free: the average x)."""
+        self._hook("to_eval")
+
+    def train(self) -> None:
+        """Put the parameters back in their training form (schedule-free: y)."""
+        self._hook("to_train")
+
+    # -- state dicts ----------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """A deep copy of hyperparameters, step count and state, parameters by index.
+        """A deep copy of hyperparameters, step count and every group's transform state.
 
         Later in-place updates never change a state dict already taken.
         """
-        index = {id(p): i for i, p in enumerate(self._indexed_params())}
-        groups = []
+        groups, start = [], 0
         for g in self.param_groups:
             hp = {k: copy.deepcopy(v) for k, v in g.items() if k != "params"}
-            groups.append({**hp, "params": [index[id(p)] for p in g["params"]]})
-        state = {
-            index[id(p)]: {k: np.array(v, copy=True) for k, v in s.items()}
-            for p, s in self.state.items()
-        }
+            groups.append({**hp, "params": list(range(start, start + len(g["params"])))})
+            start += len(g["params"])
         return {
             "version": STATE_DICT_VERSION,
             "optimizer": self.name,
             "step": self.step_count,
             "param_groups": groups,
-            "state": state,
+            "state": [_copy(s) for s in self._states],
         }
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
@@ -171,30 +209,81 @@ class Optimizer:
                 f"received {state_dict.get('optimizer')!r}"
             )
         groups = state_dict["param_groups"]
-        if [len(g["params"]) for g in groups] != [len(g["params"]) for g in self.param_groups]:
+        sizes = [len(g["params"]) for g in self.param_groups]
+        if [len(g["params"]) for g in groups] != sizes:
             raise ValueError(
-                f"{self.name}: state dict groups must hold "
-                f"{[len(g['params']) for g in self.param_groups]} parameters; "
+                f"{self.name}: state dict groups must hold {sizes} parameters; "
                 f"received {[len(g['params']) for g in groups]}"
             )
-        params = self._indexed_params()
-        for own, saved in zip(self.param_groups, groups, strict=True):
+        for index, (own, saved) in enumerate(zip(self.param_groups, groups, strict=True)):
             for k, v in saved.items():
                 if k != "params":
                     own[k] = copy.deepcopy(v)
-        self.state = {}
-        for i, s in state_dict["state"].items():
-            p = params[int(i)]
-            arrays = {k: np.array(v, dtype=p.data.dtype, copy=True) for k, v in s.items()}
-            for k, v in arrays.items():
-                if v.shape not in (p.shape, ()):
-                    raise ValueError(
-                        f"{self.name}: state {k!r} of parameter {i} must have shape {p.shape}; "
-                        f"received {v.shape}"
-                    )
-            self.state[p] = arrays
+            self._current(index)
+            self._states[index] = _restore(
+                self._states[index], state_dict["state"][index], self.name
+            )
         self.step_count = int(state_dict["step"])
 
     def __repr__(self) -> str:
         hp = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
-        return f"{type(self).__name__}({hp})"
+        return f"{type(self).__name__}({self.name!r}, {hp})"
+
+
+def check_hyperparameter_names(spec: OptimizerSpec, hyperparameters: Mapping[str, Any]) -> None:
+    """``ValueError`` for a name ``spec`` does not take, suggesting the close ones."""
+    known = list(spec.defaults)
+    for key in hyperparameters:
+        if key not in spec.defaults:
+            close = difflib.get_close_matches(key, known, n=2, cutoff=0.6)
+            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise ValueError(
+                f"{spec.name}: unknown hyperparameter {key!r}{hint} (takes: {', '.join(known)})"
+            )
+
+
+def _copy(state: Any) -> Any:
+    if isinstance(state, np.ndarray):
+        return state.copy()
+    if isinstance(state, PerParam):
+        return PerParam(_copy(v) for v in state)
+    if isinstance(state, dict):
+        return {k: _copy(v) for k, v in state.items()}
+    return copy.deepcopy(state)
+
+
+def _restore(own: Any, saved: Any, owner: str, path: str = "state") -> Any:
+    """Copy ``saved`` into the structure of ``own``, checking shapes and keeping dtypes."""
+    if saved is None:
+        return None
+    if isinstance(own, dict):
+        if not isinstance(saved, Mapping) or set(saved) != set(own):
+            raise ValueError(f"{owner}: {path} does not match this optimizer's state layout")
+        return {k: _restore(own[k], saved[k], owner, f"{path}.{k}") for k in own}
+    if isinstance(own, PerParam):
+        if len(saved) != len(own):
+            raise ValueError(f"{owner}: {path} must have {len(own)} entries; received {len(saved)}")
+        return PerParam(
+            _restore(o, s, owner, f"{path}[{i}]")
+            for i, (o, s) in enumerate(zip(own, saved, strict=True))
+        )
+    if isinstance(own, np.ndarray) or isinstance(saved, np.ndarray):
+        value = np.array(saved, dtype=own.dtype if isinstance(own, np.ndarray) else None, copy=True)
+        if isinstance(own, np.ndarray) and value.shape != own.shape:
+            raise ValueError(f"{owner}: {path} must have shape {own.shape}; received {value.shape}")
+        return value
+    return copy.deepcopy(saved)
+
+
+def _adopt(old: Any, fresh: Any) -> Any:
+    """Keep ``old``'s values where ``fresh`` (a new chain's initial state) has the same keys."""
+    if isinstance(fresh, dict) and isinstance(old, dict):
+        return {k: _adopt(old[k], v) if k in old else v for k, v in fresh.items()}
+    return old
+
+
+def optimizer_class(spec: OptimizerSpec) -> type[Optimizer]:
+    """A named ``Optimizer`` subclass for ``spec`` (``optim.Adam(params, lr=...)``)."""
+    class_name = "".join(part.capitalize() for part in spec.name.replace("-", "_").split("_"))
+    doc = f"The ``{spec.name}`` optimizer. {spec.paper}\n\n{spec.equations}"
+    return type(class_name, (Optimizer,), {"spec": spec, "__doc__": doc, "__module__": __name__})

@@ -100,9 +100,14 @@ def fit(
     Returns
     -------
     History
-        Per-epoch metrics. **Divergence guard**: when a training loss (or the
-        validation loss) is NaN or infinite the run stops at once, is marked
-        ``diverged`` with ``diverged_at_epoch``, and keeps the epochs before.
+        Per-epoch metrics. The optimizer is left in its evaluation form
+        (``optimizer.eval()``, which matters for schedule-free methods whose
+        parameters hold a different point while training); ``fit`` puts it
+        back with ``optimizer.train()`` when it starts.
+
+        **Divergence guard**: when a training loss (or the validation loss)
+        is NaN or infinite the run stops at once, is marked ``diverged`` with
+        ``diverged_at_epoch``, and keeps the epochs before.
     """
     check_positive_int("fit", "epochs", epochs)
     check_positive_int("fit", "batch_size", batch_size)
@@ -110,6 +115,7 @@ def fit(
         raise TypeError(f"fit: rng must be a numpy.random.Generator; received {type(rng).__name__}")
     history = history if history is not None else History()
     model.train()
+    optimizer.train()  # schedule-free optimizers: parameters back to their training form
     first = len(history.epochs) + 1
     for epoch in range(first, first + epochs):
         start = time.perf_counter()
@@ -119,7 +125,9 @@ def fit(
                 model, loss, optimizer, train, batch_size, rng, epoch, progress
             )
             if val is not None and len(val.y) > 0 and math.isfinite(train_loss):
+                optimizer.eval()  # schedule-free: evaluate at the averaged iterate
                 val_loss, val_acc = evaluate(model, loss, val)
+                optimizer.train()
             else:
                 val_loss, val_acc = math.nan, math.nan
         if not math.isfinite(train_loss) or (val is not None and not math.isfinite(val_loss)):
@@ -137,6 +145,7 @@ def fit(
         stop = [bool(cb.on_epoch_end(record, history)) for cb in callbacks]
         if any(stop):
             break
+    optimizer.eval()  # leave the model with the weights it should be evaluated with
     return history
 
 

@@ -1,0 +1,162 @@
+"""What the registry knows of an optimizer: its recipe, hyperparameters and checks."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from optimlab.optim.base import Transform
+
+Check = Callable[[str, str, Any], None]
+
+
+def _number(owner: str, name: str, value: Any) -> float:
+    if callable(value):  # a schedule: check where it starts
+        value = value(0)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{owner}: {name} must be a number; received {name}={value!r}")
+    if math.isnan(value):
+        raise ValueError(f"{owner}: {name} must be a number; received {name}=nan")
+    return float(value)
+
+
+def nonnegative(owner: str, name: str, value: Any) -> None:
+    """``value >= 0`` and finite (learning rates, weight decay...)."""
+    v = _number(owner, name, value)
+    if not 0.0 <= v < math.inf:
+        raise ValueError(f"{owner}: {name} must be >= 0; received {name}={value!r}")
+
+
+def positive(owner: str, name: str, value: Any) -> None:
+    """``value > 0`` and finite (eps...)."""
+    v = _number(owner, name, value)
+    if not 0.0 < v < math.inf:
+        raise ValueError(f"{owner}: {name} must be > 0; received {name}={value!r}")
+
+
+def unit(owner: str, name: str, value: Any) -> None:
+    """``0 <= value < 1`` (momentum coefficients, betas)."""
+    v = _number(owner, name, value)
+    if not 0.0 <= v < 1.0:
+        raise ValueError(f"{owner}: {name} must be in [0, 1); received {name}={value!r}")
+
+
+def open_unit(owner: str, name: str, value: Any) -> None:
+    """``0 < value < 1``."""
+    v = _number(owner, name, value)
+    if not 0.0 < v < 1.0:
+        raise ValueError(f"{owner}: {name} must be in (0, 1); received {name}={value!r}")
+
+
+def closed_unit(owner: str, name: str, value: Any) -> None:
+    """``0 <= value <= 1`` (quasi-hyperbolic nu, dampening...)."""
+    v = _number(owner, name, value)
+    if not 0.0 <= v <= 1.0:
+        raise ValueError(f"{owner}: {name} must be in [0, 1]; received {name}={value!r}")
+
+
+def boolean(owner: str, name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ValueError(f"{owner}: {name} must be true or false; received {name}={value!r}")
+
+
+def positive_int(owner: str, name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{owner}: {name} must be an integer >= 1; received {name}={value!r}")
+
+
+def nonnegative_int(owner: str, name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{owner}: {name} must be an integer >= 0; received {name}={value!r}")
+
+
+def each(*checks: Check, names: tuple[str, ...]) -> Check:
+    """A tuple hyperparameter (``betas``) checked element by element, named ``beta1``...."""
+
+    def check(owner: str, name: str, value: Any) -> None:
+        if not isinstance(value, tuple | list) or len(value) != len(checks):
+            raise ValueError(
+                f"{owner}: {name} must be a tuple of {len(checks)} numbers; "
+                f"received {name}={value!r}"
+            )
+        for c, n, v in zip(checks, names, value, strict=True):
+            c(owner, n, v)
+
+    return check
+
+
+def one_of(*choices: Any) -> Check:
+    def check(owner: str, name: str, value: Any) -> None:
+        if value not in choices:
+            raise ValueError(
+                f"{owner}: {name} must be one of {', '.join(map(repr, choices))}; "
+                f"received {name}={value!r}"
+            )
+
+    return check
+
+
+BETAS2 = each(unit, unit, names=("beta1", "beta2"))
+BETAS3 = each(unit, unit, unit, names=("beta1", "beta2", "beta3"))
+NUS2 = each(closed_unit, closed_unit, names=("nu1", "nu2"))
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """One registered optimizer.
+
+    Attributes
+    ----------
+    name : str
+        The registry name (``"adam"``, ``"demon-qhadamw"``).
+    recipe : callable
+        ``recipe(**hyperparameters) -> Transform`` (``lr`` included). Its
+        docstring carries the update equations (``optimlab optimizers NAME``).
+    defaults : dict
+        Every hyperparameter the optimizer takes, with its default (the reference's).
+    checks : dict
+        Range checks per hyperparameter, ``check(owner, name, value)``.
+    paper : str
+        Where the method comes from (title, authors, arXiv id).
+    reference : str
+        The implementation it is tested against step by step.
+    momentum : str or None
+        The hyperparameter Demon decays: ``"momentum"``, ``"betas"`` (its first
+        entry), or None when the optimizer has no momentum coefficient.
+    cross_checks : callable, optional
+        ``cross_checks(owner, hyperparameters)`` for constraints between
+        hyperparameters (``nesterov`` needs ``momentum > 0``).
+    wrapper : callable, optional
+        For wrappers such as Lookahead: ``wrapper(params, hyperparameters) -> Optimizer``.
+    """
+
+    name: str
+    recipe: Callable[..., Transform] | None
+    defaults: Mapping[str, Any]
+    checks: Mapping[str, Check] = field(default_factory=dict)
+    paper: str = ""
+    reference: str = ""
+    momentum: str | None = None
+    cross_checks: Callable[[str, Mapping[str, Any]], None] | None = None
+    wrapper: Callable[..., Any] | None = None
+    doc: str = ""
+    wd_default: float = 1e-2
+    demon_forms: bool = False
+
+    def validate(self, hyperparameters: Mapping[str, Any]) -> None:
+        """Range-check every hyperparameter (``ValueError`` naming the value)."""
+        for key, value in hyperparameters.items():
+            check = self.checks.get(key)
+            if check is not None:
+                check(self.name, key, value)
+        if self.cross_checks is not None:
+            self.cross_checks(self.name, hyperparameters)
+
+    @property
+    def equations(self) -> str:
+        """The docstring of the recipe: notation, update equations, paper."""
+        text = self.doc or (self.recipe.__doc__ or "" if self.recipe else "")
+        return inspect.cleandoc(text)

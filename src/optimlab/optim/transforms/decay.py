@@ -1,0 +1,67 @@
+"""Weight decay, coupled (added to the gradient) or decoupled (applied to the weights)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optimlab.optim.base import Arrays, ScalarOrSchedule, State, value_at, zeros_like_each
+
+
+class AddDecayedWeights:
+    r"""Coupled (L2) weight decay: :math:`g \leftarrow g + \lambda \theta`.
+
+    As ``weight_decay`` in ``torch.optim.SGD``/``Adam``: the decay then passes
+    through the optimizer's moments and adaptive scaling.
+    """
+
+    def __init__(self, weight_decay: ScalarOrSchedule) -> None:
+        self.weight_decay = weight_decay
+
+    def init(self, params: Arrays) -> State:
+        return {"count": 0, "out": zeros_like_each(params)}
+
+    def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
+        wd = value_at(self.weight_decay, state["count"])
+        state["count"] += 1
+        if wd == 0.0:
+            return updates
+        out = state["out"]
+        for g, p, o in zip(updates, params, out, strict=True):
+            np.multiply(p, wd, out=o)
+            o += g
+        return out
+
+    def __repr__(self) -> str:
+        return f"add_decayed_weights({self.weight_decay!r})"
+
+
+class DecoupledWeightDecay:
+    r"""Decoupled weight decay: :math:`\theta \leftarrow \theta - \eta_t \lambda \theta`.
+
+    Applied to the parameters **in place, before** the optimizer's own update,
+    with the learning rate :math:`\eta_t` of that step, exactly as
+    ``torch.optim.AdamW`` does (Loshchilov and Hutter, "Decoupled Weight Decay
+    Regularization", arXiv:1711.05101). Note: the paper decays by
+    :math:`\lambda` times a schedule multiplier, not times the learning rate;
+    PyTorch and optax multiply by the learning rate, and so does optimlab.
+    The updates pass through unchanged.
+    """
+
+    def __init__(self, weight_decay: ScalarOrSchedule, lr: ScalarOrSchedule) -> None:
+        self.weight_decay = weight_decay
+        self.lr = lr
+
+    def init(self, params: Arrays) -> State:
+        return {"count": 0}
+
+    def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
+        count = state["count"]
+        state["count"] = count + 1
+        factor = 1.0 - value_at(self.lr, count) * value_at(self.weight_decay, count)
+        if factor != 1.0:
+            for p in params:
+                p *= factor
+        return updates
+
+    def __repr__(self) -> str:
+        return f"decoupled_weight_decay({self.weight_decay!r}, lr={self.lr!r})"

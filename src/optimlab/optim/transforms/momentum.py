@@ -1,0 +1,101 @@
+"""Momentum: heavy ball / Nesterov (PyTorch's form) and quasi-hyperbolic momentum."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optimlab.optim.base import (
+    Arrays,
+    PerParam,
+    ScalarOrSchedule,
+    State,
+    value_at,
+    zeros_like_each,
+)
+
+
+class Trace:
+    r"""Momentum as in ``torch.optim.SGD`` (Sutskever et al., 2013).
+
+    .. math::
+
+        b_t = \mu_t b_{t-1} + (1 - \tau) g_t \quad (b_1 = g_1), \qquad
+        d_t = g_t + \mu_t b_t \ \text{(Nesterov)} \ \text{or} \ b_t
+
+    ``momentum`` (:math:`\mu`) may be a schedule (Demon). A step whose
+    :math:`\mu_t = 0` passes the gradient through and leaves the buffer alone,
+    as PyTorch does.
+    """
+
+    def __init__(
+        self, momentum: ScalarOrSchedule, dampening: float = 0.0, nesterov: bool = False
+    ) -> None:
+        self.momentum = momentum
+        self.dampening = float(dampening)
+        self.nesterov = bool(nesterov)
+
+    def init(self, params: Arrays) -> State:
+        return {"count": 0, "buf": PerParam([None] * len(params)), "out": zeros_like_each(params)}
+
+    def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
+        mu = value_at(self.momentum, state["count"])
+        state["count"] += 1
+        if mu == 0.0:
+            return updates
+        bufs, out = state["buf"], state["out"]
+        for i, g in enumerate(updates):
+            buf = bufs[i]
+            if buf is None:
+                bufs[i] = buf = g.copy()
+            else:
+                buf *= mu
+                if self.dampening == 0.0:
+                    buf += g
+                else:
+                    buf += (1.0 - self.dampening) * g
+            if self.nesterov:
+                np.multiply(buf, mu, out=out[i])
+                out[i] += g
+            else:
+                np.copyto(out[i], buf)
+        return out
+
+    def __repr__(self) -> str:
+        return (
+            f"trace(momentum={self.momentum!r}, dampening={self.dampening}, "
+            f"nesterov={self.nesterov})"
+        )
+
+
+class QuasiHyperbolicMomentum:
+    r"""Quasi-hyperbolic momentum (Ma and Yarats, arXiv:1810.06801).
+
+    .. math::
+
+        b_t = \beta_t b_{t-1} + (1 - \beta_t) g_t \quad (b_0 = 0), \qquad
+        d_t = \nu b_t + (1 - \nu) g_t
+
+    ``nu = 1`` is dampened momentum, ``nu = 0`` plain SGD. As qhoptim's QHM.
+    """
+
+    def __init__(self, momentum: ScalarOrSchedule, nu: float) -> None:
+        self.momentum = momentum
+        self.nu = float(nu)
+
+    def init(self, params: Arrays) -> State:
+        return {"count": 0, "buf": zeros_like_each(params), "out": zeros_like_each(params)}
+
+    def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
+        beta = value_at(self.momentum, state["count"])
+        state["count"] += 1
+        nu = self.nu
+        for g, buf, o in zip(updates, state["buf"], state["out"], strict=True):
+            buf *= beta
+            buf += (1.0 - beta) * g
+            np.multiply(buf, nu, out=o)
+            if nu != 1.0:
+                o += (1.0 - nu) * g
+        return state["out"]
+
+    def __repr__(self) -> str:
+        return f"quasi_hyperbolic_momentum(momentum={self.momentum!r}, nu={self.nu})"

@@ -1,0 +1,100 @@
+"""Run an optimlab optimizer and a reference implementation on the same gradients.
+
+Both start from the same float64 parameters of several shapes (matrix,
+vector, 3-D) and receive, for ``STEPS`` steps, the same gradients: a quadratic
+pull ``0.5 * p`` (so that a wrong step changes later gradients too) plus
+seeded noise. A reference is ``make(torch_params) -> (optimizer, hook)``;
+``hook(optimizer, t)`` (or ``None``) runs before the reference's step ``t``
+(counted from 0), e.g. to set Demon's momentum or apply decoupled decay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from optimlab import optim
+from optimlab.nn import Parameter
+
+SHAPES = [(5, 4), (7,), (2, 3, 4)]
+STEPS = 200
+TOLERANCE = 1e-9
+
+Hook = Callable[[Any, int], None] | None
+Reference = Callable[[list], tuple[Any, Hook]]
+
+
+def relative_error(ours: list[np.ndarray], theirs: list[np.ndarray]) -> float:
+    return max(
+        float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+        for a, b in zip(ours, theirs, strict=True)
+    )
+
+
+def run_pair(
+    name: str, kwargs: dict, reference: Reference, *, steps: int = STEPS, seed: int = 0,
+    shapes: list[tuple[int, ...]] = SHAPES, before_compare: Callable | None = None,
+) -> float:  # fmt: skip
+    """Max relative error between the parameters of both after ``steps`` steps."""
+    rng = np.random.default_rng(seed)
+    init = [rng.standard_normal(shape) for shape in shapes]
+    ours = [Parameter(a.copy(), name=f"p{i}") for i, a in enumerate(init)]
+    theirs = [torch.tensor(a.copy(), requires_grad=True) for a in init]
+    opt = optim.create(name, ours, **kwargs)
+    ref, hook = reference(theirs)
+    noise = np.random.default_rng(seed + 1)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # NAdam keeps mu_product in the default dtype
+    try:
+        for t in range(steps):
+            grads = [0.5 * p.data + noise.standard_normal(p.shape) for p in ours]
+            for p, q, g in zip(ours, theirs, grads, strict=True):
+                p.grad = g.copy()
+                q.grad = torch.tensor(g.copy())  # references may write into .grad
+            if hook is not None:
+                hook(ref, t)
+            ref.step()
+            opt.step()
+        if before_compare is not None:
+            before_compare(opt, ref)
+    finally:
+        torch.set_default_dtype(previous)
+    return relative_error([p.data for p in ours], [q.detach().numpy() for q in theirs])
+
+
+def decoupled_decay_hook(lr: float, weight_decay: float) -> Hook:
+    """``p <- p - lr * weight_decay * p`` on the reference's params before each step."""
+
+    def hook(ref: Any, t: int) -> None:
+        with torch.no_grad():
+            for group in ref.param_groups:
+                for p in group["params"]:
+                    p.mul_(1.0 - lr * weight_decay)
+
+    return hook
+
+
+def demon_hook(beta0: float, total_steps: int, key: str) -> Hook:
+    """Set the reference group's momentum (or betas[0]) to Demon's beta_t before step t."""
+    schedule = optim.schedules.demon(beta0, total_steps)
+
+    def hook(ref: Any, t: int) -> None:
+        for group in ref.param_groups:
+            if key == "betas":
+                group["betas"] = (schedule(t), *tuple(group["betas"])[1:])
+            else:
+                group[key] = schedule(t)
+
+    return hook
+
+
+def both(*hooks: Hook) -> Hook:
+    def hook(ref: Any, t: int) -> None:
+        for h in hooks:
+            if h is not None:
+                h(ref, t)
+
+    return hook

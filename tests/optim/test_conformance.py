@@ -1,0 +1,192 @@
+"""Every name the registry accepts, through the same properties.
+
+The names come from ``optim.available()``: every base name, its ``w`` and
+``demon-`` forms (where it has momentum) and ``lookahead-`` around all of them,
+so an optimizer registered later is checked without touching this file.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from optimlab import optim
+from optimlab.nn import Parameter
+from optimlab.optim import schedules
+
+NAMES = optim.available()
+SHAPES = [(4, 3), (5,), (2, 3, 2)]
+
+
+def required(name: str) -> dict:
+    """Hyperparameters a name needs beyond its defaults, and a learning rate for the tests."""
+    kwargs = {"lr": 0.01}
+    if "demon-" in name:
+        kwargs["total_steps"] = 40
+    return kwargs
+
+
+def make_params(dtype=np.float64, seed: int = 0) -> list[Parameter]:
+    rng = np.random.default_rng(seed)
+    return [Parameter(rng.standard_normal(s).astype(dtype), f"p{i}") for i, s in enumerate(SHAPES)]
+
+
+CURVATURE = [np.random.default_rng(7).uniform(0.5, 2.0, s) for s in SHAPES]
+
+
+def quadratic(params: list[Parameter]) -> float:
+    return float(
+        sum(
+            0.5 * np.sum(c * p.data.astype(np.float64) ** 2)
+            for c, p in zip(CURVATURE, params, strict=True)
+        )
+    )
+
+
+def set_quadratic_grads(params: list[Parameter]) -> None:
+    for c, p in zip(CURVATURE, params, strict=True):
+        p.grad = (c * p.data).astype(p.data.dtype)
+
+
+def run(opt, params: list[Parameter], steps: int) -> None:
+    for _ in range(steps):
+        set_quadratic_grads(params)
+        opt.step()
+
+
+def test_the_table_is_large():
+    assert len(NAMES) >= 60
+    for name in ("sgd", "momentum", "nesterov", "adam", "adamw", "qhadamw", "demon-qhadamw",
+                 "demon-nesterovw", "lookahead-adam", "adamaxw", "nadamw"):  # fmt: skip
+        assert name in NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_decreases_a_convex_quadratic(name):
+    params = make_params()
+    before = quadratic(params)
+    opt = optim.create(name, params, **required(name))
+    run(opt, params, 60)
+    opt.eval()  # schedule-free optimizers evaluate at their average
+    after = quadratic(params)
+    assert np.isfinite(after) and after < before, f"{name}: {before:.4f} -> {after:.4f}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_constant_schedule_is_the_scalar(name):
+    kwargs = required(name)
+    a, b = make_params(), make_params()
+    opt_a = optim.create(name, a, **kwargs)
+    opt_b = optim.create(name, b, **{**kwargs, "lr": schedules.constant(kwargs["lr"])})
+    run(opt_a, a, 12)
+    run(opt_b, b, 12)
+    for p, q in zip(a, b, strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_accepts_a_schedule(name):
+    kwargs = required(name)
+    lr = schedules.warmup(schedules.cosine(kwargs["lr"], total_steps=20), warmup_steps=5)
+    params = make_params()
+    opt = optim.create(name, params, **{**kwargs, "lr": lr})
+    start = [p.data.copy() for p in params]
+    run(opt, params, 20)
+    assert any(not np.array_equal(s, p.data) for s, p in zip(start, params, strict=True))
+    assert all(np.all(np.isfinite(p.data)) for p in params)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_state_dict_round_trip_continues_in_lockstep(name):
+    kwargs = required(name)
+    a = make_params()
+    opt_a = optim.create(name, a, **kwargs)
+    run(opt_a, a, 7)  # 7: lookahead (k=5) has synchronised once and is mid-cycle
+    saved = opt_a.state_dict()
+    snapshot = copy.deepcopy(saved)
+    b = [Parameter(p.data.copy(), p.name) for p in a]
+    opt_b = optim.create(name, b, **kwargs)
+    opt_b.load_state_dict(saved)
+    for _ in range(9):
+        set_quadratic_grads(a)
+        set_quadratic_grads(b)
+        opt_a.step()
+        opt_b.step()
+        for p, q in zip(a, b, strict=True):
+            np.testing.assert_array_equal(p.data, q.data)
+    # The state dict taken earlier is a copy: the steps since did not write into it.
+    assert_same_state(saved, snapshot)
+
+
+def assert_same_state(a, b) -> None:
+    if isinstance(a, np.ndarray):
+        np.testing.assert_array_equal(a, b)
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            assert_same_state(a[k], b[k])
+    elif isinstance(a, list | tuple):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            assert_same_state(x, y)
+    else:
+        assert a == b
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_float32_stays_float32_in_place(name):
+    params = make_params(np.float32)
+    arrays = [p.data for p in params]
+    opt = optim.create(name, params, **required(name))
+    run(opt, params, 6)
+    opt.eval()
+    opt.train()
+    for p, original in zip(params, arrays, strict=True):
+        assert p.data.dtype == np.float32
+        assert p.data is original  # updated in place, never reallocated
+    state = opt.state_dict()
+    dtypes = set()
+
+    def collect(s):
+        if isinstance(s, np.ndarray) and s.ndim > 0:
+            dtypes.add(s.dtype)
+        elif isinstance(s, dict):
+            for v in s.values():
+                collect(v)
+        elif isinstance(s, list):
+            for v in s:
+                collect(v)
+
+    collect(state)
+    assert dtypes <= {np.dtype(np.float32)}, f"{name}: state dtypes {dtypes}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_parameters_without_gradient_are_skipped(name):
+    params = make_params()
+    frozen = params[1].data.copy()
+    opt = optim.create(name, params, **required(name))
+    for _ in range(6):
+        set_quadratic_grads(params)
+        params[1].grad = None
+        opt.step()
+    np.testing.assert_array_equal(params[1].data, frozen)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_rejects_bad_hyperparameters(name):
+    kwargs = required(name)
+    with pytest.raises(ValueError, match=rf"{name}: lr must be >= 0; received lr=-0.5"):
+        optim.create(name, make_params(), **{**kwargs, "lr": -0.5})
+    with pytest.raises(ValueError, match=rf"{name}: unknown hyperparameter 'bogus'"):
+        optim.create(name, make_params(), **kwargs, bogus=1.0)
+    spec = optim.resolve(name)
+    if "betas" in spec.defaults:
+        betas = (1.0, *spec.defaults["betas"][1:])
+        with pytest.raises(ValueError, match=r"beta1 must be in \[0, 1\); received beta1=1.0"):
+            optim.create(name, make_params(), **kwargs, betas=betas)
+    if "eps" in spec.defaults:
+        with pytest.raises(ValueError, match=r"eps must be > 0; received eps=0.0"):
+            optim.create(name, make_params(), **kwargs, eps=0.0)
