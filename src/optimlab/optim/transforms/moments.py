@@ -84,15 +84,20 @@ class ScaleByAdam:
         nu1, nu2, eps = self.nu1, self.nu2, self.eps
         for i, g in enumerate(updates):
             m, v, out = state["m"][i], state["v"][i], state["out"][i]
+            # ``out`` doubles as scratch space until it receives the result.
             if self.form == "paper":  # m_t = g_t + beta_t m_{t-1}
                 m *= b1
                 m += g
             else:
                 m *= a1
-                m += (1.0 - a1) * g
-            g2 = g * g
+                np.multiply(g, 1.0 - a1, out=out)
+                m += out
+            np.multiply(g, g, out=out)  # g^2
             v *= a2
-            v += (1.0 - a2) * g2
+            if nu2 != 1.0:
+                g2 = out.copy()
+            out *= 1.0 - a2
+            v += out
             second = v
             if self.amsgrad:
                 v_max = state["v_max"][i]
