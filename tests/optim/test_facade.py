@@ -210,3 +210,9 @@ def test_register_refuses_bad_specs():
         optim.register("nolr", lambda momentum: None, defaults={"momentum": 0.9})
     with pytest.raises(ValueError, match="momentum must be None, 'momentum' or 'betas'"):
         optim.register("badmom", lambda lr: None, defaults={"lr": 0.1}, momentum="beta")
+
+
+def test_no_second_decoupled_decay():
+    with pytest.raises(ValueError, match="'schedulefree-adamw' already has decoupled weight decay"):
+        optim.create("schedulefree-adamww", params())
+    assert "schedulefree-adamww" not in optim.available()

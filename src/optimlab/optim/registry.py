@@ -221,6 +221,10 @@ def resolve(name: str) -> OptimizerSpec:
     if rest in OPTIMIZERS:
         spec = OPTIMIZERS.get(rest)
     elif rest.endswith("w") and rest[:-1] in OPTIMIZERS:
+        if rest[:-1].endswith("w"):
+            raise ValueError(
+                f"unknown optimizer {name!r}: {rest[:-1]!r} already has decoupled weight decay"
+            )
         spec = with_decoupled_weight_decay(OPTIMIZERS.get(rest[:-1]))
     else:
         raise ValueError(_unknown(name))
@@ -255,7 +259,7 @@ def available() -> list[str]:
     """Every name the registry accepts: base names and their compositions."""
     names = []
     for base in OPTIMIZERS.names():
-        variants = [base, base + "w"]
+        variants = [base] if base.endswith("w") else [base, base + "w"]
         if OPTIMIZERS.get(base).momentum is not None:
             variants += ["demon-" + base, "demon-" + base + "w"]
         names += variants

@@ -1,0 +1,512 @@
+r"""Post-Adam optimizers, each tested step by step against pytorch_optimizer 4.1.
+
+Lion, AdaBelief, Adan, ADOPT, LAMB, Yogi, AdEMAMix, schedule-free SGD and
+AdamW, and Muon. As in :mod:`optimlab.optim.aliases`, every recipe takes the
+optimizer's hyperparameters (``lr`` included) and returns a chain of
+transforms; defaults and hyperparameter names are pytorch_optimizer's.
+
+Common to all of them: pytorch_optimizer's ``weight_decouple`` /
+``fixed_decay`` weight decay, *decoupled* :math:`\theta \leftarrow (1 -
+\eta\lambda)\theta` (``fixed_decay``: :math:`(1 - \lambda)\theta`) applied to
+the parameters before the step, or *coupled* :math:`g \leftarrow g +
+\lambda\theta`; the defaults differ per optimizer, as in the reference. Not
+offered anywhere: ``maximize``, ``foreach`` and pytorch_optimizer's optional
+add-ons (``cautious``, ``adanorm``, ``adam_debias``, ``use_gc``,
+``stable_adamw``...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from optimlab.optim import spec as checks
+from optimlab.optim.base import Chain, ScalarOrSchedule, Transform, chain
+from optimlab.optim.registry import register
+from optimlab.optim.transforms import (
+    AddDecayedWeights,
+    DecoupledWeightDecay,
+    ScaleByLearningRate,
+)
+from optimlab.optim.transforms.adan import ProximalWeightDecay, ScaleByAdan
+from optimlab.optim.transforms.ademamix import ScaleByAdEMAMix
+from optimlab.optim.transforms.adopt import ScaleByADOPT
+from optimlab.optim.transforms.belief import ScaleByBelief
+from optimlab.optim.transforms.lamb import ScaleByLamb
+from optimlab.optim.transforms.muon import ScaleByMuon, ns_coefficients
+from optimlab.optim.transforms.schedule_free import ScheduleFreeAdamW, ScheduleFreeSGD
+from optimlab.optim.transforms.sign import ScaleByLion
+from optimlab.optim.transforms.yogi import ScaleByYogi
+
+PO = "pytorch_optimizer.{} (4.1)"
+
+
+def _weight_decay(
+    weight_decay: ScalarOrSchedule, lr: ScalarOrSchedule, weight_decouple: bool, fixed_decay: bool
+) -> Transform:
+    """pytorch_optimizer's ``apply_weight_decay``: decoupled (by lr, or fixed) or coupled."""
+    if weight_decouple:
+        return DecoupledWeightDecay(weight_decay, 1.0 if fixed_decay else lr)
+    return AddDecayedWeights(weight_decay)
+
+
+# -- recipes ----------------------------------------------------------------------------------
+def _lion(
+    lr: ScalarOrSchedule, betas: tuple, weight_decay: ScalarOrSchedule, weight_decouple: bool,
+    fixed_decay: bool,
+) -> Chain:  # fmt: skip
+    r"""Lion, EvoLved Sign Momentum (Chen et al., "Symbolic Discovery of Optimization
+    Algorithms", arXiv:2302.06675).
+
+    .. math::
+
+        \theta_t &= \theta_{t-1} - \eta \,
+            \operatorname{sign}\big(\beta_1 m_{t-1} + (1-\beta_1) g_t\big) \\
+        m_t &= \beta_2 m_{t-1} + (1-\beta_2) g_t
+
+    Weight decay decoupled by default (``weight_decouple``; ``fixed_decay``
+    drops the :math:`\eta`), coupled otherwise. No bias correction; Demon
+    (``demon-lion``) decays :math:`\beta_1`, the interpolation coefficient.
+    """
+    b1, b2 = betas
+    return chain(
+        _weight_decay(weight_decay, lr, weight_decouple, fixed_decay),
+        ScaleByLion(b1, b2),
+        ScaleByLearningRate(lr),
+    )
+
+
+def _adabelief(
+    lr: ScalarOrSchedule, betas: tuple, weight_decay: ScalarOrSchedule, weight_decouple: bool,
+    fixed_decay: bool, rectify: bool, n_sma_threshold: float, degenerated_to_sgd: bool,
+    ams_bound: bool, eps: float,
+) -> Chain:  # fmt: skip
+    r"""AdaBelief (Zhuang et al., "AdaBelief Optimizer: Adapting Stepsizes by the Belief in
+    Observed Gradients", arXiv:2010.07468).
+
+    .. math::
+
+        m_t &= \beta_1 m_{t-1} + (1-\beta_1) g_t, \qquad
+        s_t = \beta_2 s_{t-1} + (1-\beta_2)(g_t - m_t)^2 + \epsilon \\
+        \theta_t &= \theta_{t-1} - \frac{\eta}{1-\beta_1^t} \,
+            \frac{m_t}{\sqrt{s_t}/\sqrt{1-\beta_2^t} + \epsilon}
+
+    ``ams_bound``: :math:`\max_{s \le t} s_s` in place of :math:`s_t`.
+    ``rectify``: RAdam's :math:`r_t` (arXiv:1908.03265) from step
+    :math:`\rho_t \ge` ``n_sma_threshold`` on, with the step
+    :math:`\eta r_t m_t / ((1-\beta_1^t)(\sqrt{s_t} + \epsilon))` (pytorch_optimizer
+    puts :math:`\sqrt{1-\beta_2^t}` inside :math:`r_t`); before that
+    :math:`\eta m_t / (1-\beta_1^t)` if ``degenerated_to_sgd``, else no step.
+    Weight decay decoupled by default.
+    """
+    b1, b2 = betas
+    belief = ScaleByBelief(
+        b1, b2, eps, rectify=rectify, n_sma_threshold=n_sma_threshold,
+        degenerated_to_sgd=degenerated_to_sgd, ams_bound=ams_bound,
+    )  # fmt: skip
+    return chain(
+        _weight_decay(weight_decay, lr, weight_decouple, fixed_decay),
+        belief,
+        ScaleByLearningRate(lr),
+    )
+
+
+def _adan(
+    lr: ScalarOrSchedule, betas: tuple, weight_decay: ScalarOrSchedule, weight_decouple: bool,
+    max_grad_norm: float, eps: float,
+) -> Chain:  # fmt: skip
+    r"""Adan, adaptive Nesterov momentum (Xie et al., arXiv:2208.06677).
+
+    .. math::
+
+        m_t &= \beta_1 m_{t-1} + (1-\beta_1) g_t, \qquad
+        \delta_t = \beta_2 \delta_{t-1} + (1-\beta_2)(g_t - g_{t-1}) \\
+        n_t &= \beta_3 n_{t-1} + (1-\beta_3)\big(g_t + \beta_2 (g_t - g_{t-1})\big)^2 \\
+        \theta_t &= \Big(\theta_{t-1} - \eta \,
+            \frac{m_t/(1-\beta_1^t) + \beta_2 \delta_t/(1-\beta_2^t)}
+                 {\sqrt{n_t/(1-\beta_3^t)} + \epsilon}\Big) \Big/ (1 + \eta\lambda)
+
+    (:math:`g_0 = g_1`). The default weight decay is this **proximal** division
+    after the step (the paper's); ``weight_decouple=True`` decays
+    :math:`(1-\eta\lambda)\theta` before it instead. ``max_grad_norm > 0``
+    clips the gradients by their global norm first (computed in float64;
+    pytorch_optimizer computes the factor in float32).
+    """
+    b1, b2, b3 = betas
+    adan = ScaleByAdan(b1, b2, b3, eps, max_grad_norm)
+    if weight_decouple:
+        return chain(DecoupledWeightDecay(weight_decay, lr), adan, ScaleByLearningRate(lr))
+    return chain(adan, ScaleByLearningRate(lr), ProximalWeightDecay(weight_decay, lr))
+
+
+def _adopt(
+    lr: ScalarOrSchedule, betas: tuple, clip_exponent: float | None,
+    weight_decay: ScalarOrSchedule, weight_decouple: bool, fixed_decay: bool, eps: float,
+) -> Chain:  # fmt: skip
+    r"""ADOPT (Taniguchi et al., "ADOPT: Modified Adam Can Converge with Any
+    :math:`\beta_2` with the Optimal Rate", arXiv:2411.02853).
+
+    .. math::
+
+        m_t &= \beta_1 m_{t-1} + (1-\beta_1) \operatorname{clip}\Big(
+            \frac{g_t}{\max(\sqrt{v_{t-1}}, \epsilon)}, \pm t^{\,\text{clip\_exponent}}\Big) \\
+        \theta_t &= \theta_{t-1} - \eta m_t, \qquad
+        v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2
+
+    The first step only sets :math:`v_1 = g_1^2` (no parameter step; weight
+    decay is still applied). ``clip_exponent=0.25`` is pytorch_optimizer's
+    default ``clip_lambda = step ** 0.25``; ``None`` disables the clip.
+    Weight decay coupled by default. No bias correction, so ``demon-adopt``
+    (Demon on :math:`\beta_1`) is exact.
+    """
+    b1, b2 = betas
+    return chain(
+        _weight_decay(weight_decay, lr, weight_decouple, fixed_decay),
+        ScaleByADOPT(b1, b2, eps, clip_exponent),
+        ScaleByLearningRate(lr),
+    )
+
+
+def _lamb(
+    lr: ScalarOrSchedule, betas: tuple, weight_decay: ScalarOrSchedule, weight_decouple: bool,
+    fixed_decay: bool, rectify: bool, degenerated_to_sgd: bool, n_sma_threshold: float,
+    grad_averaging: bool, max_grad_norm: float, adam: bool, pre_norm: bool, eps: float,
+) -> Chain:  # fmt: skip
+    r"""LAMB, layer-wise adaptive moments (You et al., "Large Batch Optimization for Deep
+    Learning: Training BERT in 76 minutes", arXiv:1904.00962).
+
+    .. math::
+
+        m_t &= \beta_1 m_{t-1} + (1-\beta_1) g_t, \qquad
+        v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2, \qquad
+        r_t = \frac{m_t}{\sqrt{v_t} + \epsilon} \\
+        \theta_t &= \theta_{t-1} - \frac{\eta}{1-\beta_1^t}
+            \frac{\min(\|\theta_{t-1}\|, 10)}{\|r_t\| + \epsilon} \, r_t
+
+    per parameter array. ``grad_averaging=False``: :math:`m_t = \beta_1
+    m_{t-1} + g_t`. ``adam=True``: trust ratio 1. Weight decay decoupled by
+    default (before the norms); coupled adds :math:`\lambda\theta` to
+    :math:`r_t`. ``rectify``: RAdam's rectification as pytorch_optimizer
+    implements it (see ``ScaleByLamb``). ``pre_norm``: clip the gradients to
+    global norm ``max_grad_norm`` first (float64 here, float32 in the
+    reference).
+    """
+    b1, b2 = betas
+    lamb = ScaleByLamb(
+        lr, b1, b2, eps, weight_decay=0.0 if weight_decouple else weight_decay, rectify=rectify,
+        degenerated_to_sgd=degenerated_to_sgd, n_sma_threshold=n_sma_threshold,
+        grad_averaging=grad_averaging, max_grad_norm=max_grad_norm, adam=adam, pre_norm=pre_norm,
+    )  # fmt: skip
+    if weight_decouple:
+        return chain(DecoupledWeightDecay(weight_decay, 1.0 if fixed_decay else lr), lamb)
+    return chain(lamb)
+
+
+def _yogi(
+    lr: ScalarOrSchedule, betas: tuple, initial_accumulator: float,
+    weight_decay: ScalarOrSchedule, weight_decouple: bool, fixed_decay: bool, eps: float,
+) -> Chain:  # fmt: skip
+    r"""Yogi (Zaheer et al., "Adaptive Methods for Nonconvex Optimization", NeurIPS 2018).
+
+    .. math::
+
+        m_t &= \beta_1 m_{t-1} + (1-\beta_1) g_t, \qquad
+        v_t = v_{t-1} - (1-\beta_2)\operatorname{sign}(v_{t-1} - g_t^2)\, g_t^2 \\
+        \theta_t &= \theta_{t-1} - \frac{\eta}{1-\beta_1^t}
+            \frac{m_t}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}
+
+    :math:`m_0 = v_0 =` ``initial_accumulator`` (pytorch_optimizer's choice);
+    :math:`\epsilon = 10^{-3}` by default. Weight decay decoupled by default.
+    """
+    b1, b2 = betas
+    return chain(
+        _weight_decay(weight_decay, lr, weight_decouple, fixed_decay),
+        ScaleByYogi(b1, b2, eps, initial_accumulator),
+        ScaleByLearningRate(lr),
+    )
+
+
+def _ademamix(
+    lr: ScalarOrSchedule, betas: tuple, weight_decay: ScalarOrSchedule, weight_decouple: bool,
+    fixed_decay: bool, alpha: float, t_alpha_beta3: float | None, eps: float,
+) -> Chain:  # fmt: skip
+    r"""AdEMAMix (Pagliardini, Ablin and Grangier, "The AdEMAMix Optimizer: Better, Faster,
+    Older", arXiv:2409.03137).
+
+    .. math::
+
+        m_t &= \beta_1 m_{t-1} + (1-\beta_1) g_t, \quad
+        s_t = \beta_{3,t} s_{t-1} + (1-\beta_{3,t}) g_t, \quad
+        v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2 \\
+        \theta_t &= \theta_{t-1} - \eta \,
+            \frac{m_t/(1-\beta_1^t) + \alpha_t s_t}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}
+
+    The slow EMA :math:`s` is not debiased. ``t_alpha_beta3`` :math:`=T`
+    warms :math:`\alpha_t` up linearly and :math:`\beta_{3,t}` from
+    :math:`\beta_1` to :math:`\beta_3` over :math:`T` steps (the paper's
+    schedulers); ``None``: constant. Weight decay coupled by default.
+    """
+    b1, b2, b3 = betas
+    return chain(
+        _weight_decay(weight_decay, lr, weight_decouple, fixed_decay),
+        ScaleByAdEMAMix(b1, b2, b3, alpha, t_alpha_beta3, eps),
+        ScaleByLearningRate(lr),
+    )
+
+
+def _schedulefree_sgd(
+    lr: ScalarOrSchedule, momentum: ScalarOrSchedule, weight_decay: ScalarOrSchedule, r: float,
+    weight_lr_power: float, warmup_steps: int,
+) -> Chain:  # fmt: skip
+    r"""Schedule-free SGD (Defazio et al., "The Road Less Scheduled", arXiv:2405.15682).
+
+    .. math::
+
+        z_t &= z_{t-1} - \gamma_t g(y_{t-1}), \qquad
+        x_t = (1 - c_t) x_{t-1} + c_t z_t, \qquad
+        y_t = (1-\beta) z_t + \beta x_t \\
+        \gamma_t &= \eta \min(1, t/\text{warmup\_steps}), \quad
+        c_t = \frac{w_t}{\sum_{s \le t} w_s}, \quad
+        w_t = t^r \big(\max_{s \le t} \gamma_s\big)^{\text{weight\_lr\_power}}
+
+    :math:`\beta` = momentum; coupled weight decay at :math:`y`. The
+    parameters hold :math:`y` while training: call ``optimizer.eval()`` to
+    evaluate at the average :math:`x` and ``optimizer.train()`` before the
+    next step. No learning-rate schedule is needed (only the warm-up).
+    """
+    return chain(ScheduleFreeSGD(lr, momentum, weight_decay, r, weight_lr_power, warmup_steps))
+
+
+def _schedulefree_adamw(
+    lr: ScalarOrSchedule, betas: tuple, weight_decay: ScalarOrSchedule, r: float,
+    weight_lr_power: float, warmup_steps: int, decoupling_c: float, ams_bound: bool, eps: float,
+) -> Chain:  # fmt: skip
+    r"""Schedule-free AdamW (Defazio et al., "The Road Less Scheduled", arXiv:2405.15682).
+
+    Schedule-free SGD (:math:`\beta = \beta_1`) on the normalised gradient
+
+    .. math::
+
+        v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2, \qquad
+        g'_t = \frac{g_t}{\sqrt{v_t/(1-\beta_2^t) + 10^{-15}} + \epsilon} + \lambda y_{t-1}
+
+    with :math:`z_t = z_{t-1} - \gamma_t g'_t`, :math:`x_t = (1-c_t) x_{t-1} +
+    c_t z_t`, :math:`y_t = (1-\beta_1) z_t + \beta_1 x_t` (see
+    ``schedulefree-sgd``). ``ams_bound``: the running maximum of the debiased
+    :math:`v`. ``decoupling_c > 0``: :math:`c_t \leftarrow \min(1, c_t
+    (1-\beta_1)\,\text{decoupling\_c})`. Call ``optimizer.eval()`` /
+    ``optimizer.train()`` to switch the parameters between :math:`x` and
+    :math:`y`.
+    """
+    b1, b2 = betas
+    schedule_free = ScheduleFreeAdamW(
+        lr, b1, b2, eps, weight_decay, r, weight_lr_power, warmup_steps, decoupling_c, ams_bound
+    )
+    return chain(schedule_free)
+
+
+def _muon(
+    lr: ScalarOrSchedule, momentum: ScalarOrSchedule, weight_decay: ScalarOrSchedule,
+    weight_decouple: bool, nesterov: bool, ns_steps: int, ns_coeffs: Any,
+    use_adjusted_lr: bool, adamw_lr: ScalarOrSchedule, adamw_betas: tuple,
+    adamw_wd: ScalarOrSchedule, adamw_eps: float,
+) -> Chain:  # fmt: skip
+    r"""Muon, MomentUm Orthogonalized by Newton-schulz (Jordan et al., 2024,
+    https://kellerjordan.github.io/posts/muon/; Liu et al., "Muon is Scalable for LLM
+    Training", arXiv:2502.16982).
+
+    For parameters with ``ndim >= 2``, viewed as ``(shape[0], -1)`` matrices:
+
+    .. math::
+
+        b_t &= \mu b_{t-1} + (1-\mu) g_t, \qquad
+        u_t = (1-\mu) g_t + \mu b_t \ \text{(nesterov)} \\
+        \theta_t &= \theta_{t-1} - \eta \, s \, \operatorname{NS}_5(u_t), \qquad
+        s = \sqrt{\max(1, \text{rows}/\text{cols})}
+            \ \text{or} \ 0.2\sqrt{\max(\text{rows}, \text{cols})} \ \text{(use\_adjusted\_lr)}
+
+    :math:`\operatorname{NS}_5` is ``ns_steps`` quintic Newton-Schulz
+    iterations that orthogonalise the update (``ns_coeffs``: ``'original'``,
+    ``'quintic'``, ``'polar_express'``, ``'polar_express_safer'`` or
+    ``(a, b, c)`` tuples), in the parameter's dtype. Parameters with ``ndim <
+    2`` get AdamW with ``adamw_lr``, ``adamw_betas``, ``adamw_wd`` and
+    ``adamw_eps``. Weight decay decoupled by default, each kind with its own
+    learning rate. pytorch_optimizer asks for ``use_muon`` parameter groups;
+    optimlab routes by ``ndim``.
+    """
+    muon = ScaleByMuon(
+        lr, momentum, weight_decay, weight_decouple, nesterov, ns_steps, ns_coeffs,
+        use_adjusted_lr, adamw_lr, adamw_betas, adamw_wd, adamw_eps,
+    )  # fmt: skip
+    return chain(muon)
+
+
+# -- checks ---------------------------------------------------------------------------------
+def _optional(check: checks.Check) -> checks.Check:
+    """``check``, or ``None`` (the feature off)."""
+
+    def optional(owner: str, name: str, value: Any) -> None:
+        if value is not None:
+            check(owner, name, value)
+
+    return optional
+
+
+def _threshold(owner: str, name: str, value: Any) -> None:
+    """The rectification threshold: >= 4 (below, RAdam's r_t takes a negative square root)."""
+    checks.nonnegative(owner, name, value)
+    if value < 4:
+        raise ValueError(f"{owner}: {name} must be >= 4; received {name}={value!r}")
+
+
+def _ns_coeffs(owner: str, name: str, value: Any) -> None:
+    try:
+        ns_coefficients(value)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{owner}: {error}") from None
+
+
+def _positive_beta1(owner: str, hp: dict[str, Any]) -> None:
+    beta1 = hp["betas"][0]
+    beta1 = beta1(0) if callable(beta1) else beta1
+    if beta1 <= 0:
+        raise ValueError(
+            f"{owner}: beta1 must be in (0, 1) (the average is x = (y - (1 - beta1) z) / beta1); "
+            f"received beta1={hp['betas'][0]!r}"
+        )
+
+
+def _ademamix_cross_checks(owner: str, hp: dict[str, Any]) -> None:
+    if hp["t_alpha_beta3"] is None:
+        return
+    b1, _, b3 = hp["betas"]
+    if b1 <= 0 or b3 <= 0:
+        raise ValueError(
+            f"{owner}: t_alpha_beta3 schedules beta3 through log(beta1) and log(beta3), so "
+            f"both must be > 0; received betas={hp['betas']!r}"
+        )
+
+
+B = checks.boolean
+DECAY = {"weight_decay": checks.nonnegative, "weight_decouple": B, "fixed_decay": B}
+COMMON = {"lr": checks.nonnegative, "eps": checks.positive, **DECAY}
+
+
+def _register() -> None:
+    register(
+        "lion", _lion,
+        defaults={"lr": 1e-4, "betas": (0.9, 0.99), "weight_decay": 0.0,
+                  "weight_decouple": True, "fixed_decay": False},
+        checks={"lr": checks.nonnegative, "betas": checks.BETAS2, **DECAY},
+        momentum="betas", reference=PO.format("Lion"),
+        paper="Chen et al., 'Symbolic Discovery of Optimization Algorithms', arXiv:2302.06675",
+    )  # fmt: skip
+    register(
+        "adabelief", _adabelief,
+        defaults={"lr": 1e-3, "betas": (0.9, 0.999), "weight_decay": 0.0,
+                  "weight_decouple": True, "fixed_decay": False, "rectify": False,
+                  "n_sma_threshold": 5, "degenerated_to_sgd": True, "ams_bound": False,
+                  "eps": 1e-16},
+        checks={**COMMON, "betas": checks.BETAS2, "rectify": B, "n_sma_threshold": _threshold,
+                "degenerated_to_sgd": B, "ams_bound": B},
+        reference=PO.format("AdaBelief"),
+        paper="Zhuang et al., 'AdaBelief Optimizer: Adapting Stepsizes by the Belief in "
+        "Observed Gradients', arXiv:2010.07468",
+    )  # fmt: skip
+    register(
+        "adan", _adan,
+        defaults={"lr": 1e-3, "betas": (0.98, 0.92, 0.99), "weight_decay": 0.0,
+                  "weight_decouple": False, "max_grad_norm": 0.0, "eps": 1e-8},
+        checks={"lr": checks.nonnegative, "betas": checks.BETAS3, "eps": checks.positive,
+                "weight_decay": checks.nonnegative, "weight_decouple": B,
+                "max_grad_norm": checks.nonnegative},
+        reference=PO.format("Adan"),
+        paper="Xie et al., 'Adan: Adaptive Nesterov Momentum Algorithm for Faster Optimizing "
+        "Deep Models', arXiv:2208.06677",
+    )  # fmt: skip
+    register(
+        "adopt", _adopt,
+        defaults={"lr": 1e-3, "betas": (0.9, 0.9999), "clip_exponent": 0.25,
+                  "weight_decay": 0.0, "weight_decouple": False, "fixed_decay": False,
+                  "eps": 1e-6},
+        checks={**COMMON, "betas": checks.BETAS2,
+                "clip_exponent": _optional(checks.nonnegative)},
+        momentum="betas", reference=PO.format("ADOPT") + ", clip_lambda = step ** clip_exponent",
+        paper="Taniguchi et al., 'ADOPT: Modified Adam Can Converge with Any beta_2 with the "
+        "Optimal Rate', arXiv:2411.02853",
+    )  # fmt: skip
+    register(
+        "lamb", _lamb,
+        defaults={"lr": 1e-3, "betas": (0.9, 0.999), "weight_decay": 0.0,
+                  "weight_decouple": True, "fixed_decay": False, "rectify": False,
+                  "degenerated_to_sgd": False, "n_sma_threshold": 5, "grad_averaging": True,
+                  "max_grad_norm": 1.0, "adam": False, "pre_norm": False, "eps": 1e-6},
+        checks={**COMMON, "betas": checks.BETAS2, "rectify": B, "degenerated_to_sgd": B,
+                "n_sma_threshold": _threshold, "grad_averaging": B,
+                "max_grad_norm": checks.nonnegative, "adam": B, "pre_norm": B},
+        reference=PO.format("Lamb"),
+        paper="You et al., 'Large Batch Optimization for Deep Learning: Training BERT in 76 "
+        "minutes', arXiv:1904.00962",
+    )  # fmt: skip
+    register(
+        "yogi", _yogi,
+        defaults={"lr": 1e-2, "betas": (0.9, 0.999), "initial_accumulator": 1e-6,
+                  "weight_decay": 0.0, "weight_decouple": True, "fixed_decay": False,
+                  "eps": 1e-3},
+        checks={**COMMON, "betas": checks.BETAS2, "initial_accumulator": checks.nonnegative},
+        reference=PO.format("Yogi"),
+        paper="Zaheer, Reddi, Sachan, Kale and Kumar, 'Adaptive Methods for Nonconvex "
+        "Optimization', NeurIPS 2018",
+    )  # fmt: skip
+    register(
+        "ademamix", _ademamix,
+        defaults={"lr": 1e-3, "betas": (0.9, 0.999, 0.9999), "weight_decay": 0.0,
+                  "weight_decouple": False, "fixed_decay": False, "alpha": 5.0,
+                  "t_alpha_beta3": None, "eps": 1e-8},
+        checks={**COMMON, "betas": checks.BETAS3, "alpha": checks.nonnegative,
+                "t_alpha_beta3": _optional(checks.positive)},
+        cross_checks=_ademamix_cross_checks, reference=PO.format("AdEMAMix"),
+        paper="Pagliardini, Ablin and Grangier, 'The AdEMAMix Optimizer: Better, Faster, "
+        "Older', arXiv:2409.03137",
+    )  # fmt: skip
+    schedule_free = {"weight_decay": checks.nonnegative, "r": checks.nonnegative,
+                     "weight_lr_power": checks.nonnegative,
+                     "warmup_steps": checks.nonnegative_int}  # fmt: skip
+    register(
+        "schedulefree-sgd", _schedulefree_sgd,
+        defaults={"lr": 1.0, "momentum": 0.9, "weight_decay": 0.0, "r": 0.0,
+                  "weight_lr_power": 2.0, "warmup_steps": 0},
+        checks={"lr": checks.nonnegative, "momentum": checks.open_unit, **schedule_free},
+        reference=PO.format("ScheduleFreeSGD"),
+        paper="Defazio et al., 'The Road Less Scheduled', arXiv:2405.15682",
+    )  # fmt: skip
+    register(
+        "schedulefree-adamw", _schedulefree_adamw,
+        defaults={"lr": 2.5e-3, "betas": (0.9, 0.999), "weight_decay": 0.0, "r": 0.0,
+                  "weight_lr_power": 2.0, "warmup_steps": 0, "decoupling_c": 0.0,
+                  "ams_bound": False, "eps": 1e-8},
+        checks={"lr": checks.nonnegative, "betas": checks.BETAS2, "eps": checks.positive,
+                "decoupling_c": checks.nonnegative, "ams_bound": B, **schedule_free},
+        cross_checks=_positive_beta1, reference=PO.format("ScheduleFreeAdamW"),
+        paper="Defazio et al., 'The Road Less Scheduled', arXiv:2405.15682",
+    )  # fmt: skip
+    register(
+        "muon", _muon,
+        defaults={"lr": 2e-2, "momentum": 0.95, "weight_decay": 0.0, "weight_decouple": True,
+                  "nesterov": True, "ns_steps": 5, "ns_coeffs": "original",
+                  "use_adjusted_lr": False, "adamw_lr": 3e-4, "adamw_betas": (0.9, 0.95),
+                  "adamw_wd": 0.0, "adamw_eps": 1e-10},
+        checks={"lr": checks.nonnegative, "momentum": checks.unit,
+                "weight_decay": checks.nonnegative, "weight_decouple": B, "nesterov": B,
+                "ns_steps": checks.positive_int, "ns_coeffs": _ns_coeffs,
+                "use_adjusted_lr": B, "adamw_lr": checks.nonnegative,
+                "adamw_betas": checks.each(checks.unit, checks.unit,
+                                           names=("adamw_beta1", "adamw_beta2")),
+                "adamw_wd": checks.nonnegative, "adamw_eps": checks.positive},
+        reference=PO.format("Muon") + ", use_muon = (ndim >= 2)",
+        paper="Jordan et al., 'Muon: An optimizer for hidden layers in neural networks', 2024, "
+        "https://kellerjordan.github.io/posts/muon/; Liu et al., 'Muon is Scalable for LLM "
+        "Training', arXiv:2502.16982",
+    )  # fmt: skip
+
+
+_register()

@@ -1,0 +1,66 @@
+"""Yogi: Adam with an additive, sign-controlled second moment."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from optimlab.optim.base import Arrays, State, zeros_like_each
+from optimlab.optim.transforms._torch_ops import lerp_
+
+
+class ScaleByYogi:
+    r"""Yogi (Zaheer, Reddi, Sachan, Kale and Kumar, "Adaptive Methods for Nonconvex
+    Optimization", NeurIPS 2018), as ``pytorch_optimizer.Yogi``.
+
+    .. math::
+
+        m_t &= \beta_1 m_{t-1} + (1-\beta_1) g_t \\
+        v_t &= v_{t-1} - (1-\beta_2) \operatorname{sign}(v_{t-1} - g_t^2) \, g_t^2 \\
+        d_t &= \frac{1}{1-\beta_1^t} \, \frac{m_t}{\sqrt{v_t} / \sqrt{1-\beta_2^t} + \epsilon}
+
+    :math:`v` changes by at most :math:`(1-\beta_2) g_t^2` per step, in the
+    direction of :math:`g_t^2` (Adam's :math:`v` moves by
+    :math:`(1-\beta_2)(g_t^2 - v_{t-1})`). **Both** moments start at
+    ``initial_accumulator`` (1e-6), not 0, yet are debiased as if they started
+    at 0 (pytorch_optimizer's choice), and the default :math:`\epsilon` is 1e-3.
+    """
+
+    def __init__(
+        self, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-3,
+        initial_accumulator: float = 1e-6,
+    ) -> None:  # fmt: skip
+        self.b1, self.b2, self.eps = float(b1), float(b2), float(eps)
+        self.initial = float(initial_accumulator)
+
+    def init(self, params: Arrays) -> State:
+        m, v = zeros_like_each(params), zeros_like_each(params)
+        for a in (*m, *v):
+            a.fill(self.initial)
+        return {"count": 0, "m": m, "v": v, "out": zeros_like_each(params)}
+
+    def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
+        state["count"] = t = state["count"] + 1
+        b1, b2, eps = self.b1, self.b2, self.eps
+        bc1, bc2_sqrt = 1.0 - b1**t, math.sqrt(1.0 - b2**t)
+        for g, m, v, out in zip(updates, state["m"], state["v"], state["out"], strict=True):
+            g2 = np.multiply(g, g, out=out)
+            lerp_(m, g, 1.0 - b1)
+            change = np.subtract(v, g2)
+            np.sign(change, out=change)
+            change *= -(1.0 - b2)
+            change *= g2
+            v += change
+            np.sqrt(v, out=out)
+            out /= bc2_sqrt
+            out += eps
+            np.divide(m, out, out=out)
+            out *= 1.0 / bc1
+        return state["out"]
+
+    def __repr__(self) -> str:
+        return (
+            f"scale_by_yogi(b1={self.b1}, b2={self.b2}, eps={self.eps}, "
+            f"initial_accumulator={self.initial})"
+        )
