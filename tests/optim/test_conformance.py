@@ -86,6 +86,30 @@ def test_a_constant_schedule_is_the_scalar(name):
         np.testing.assert_array_equal(p.data, q.data)
 
 
+def as_constant_schedules(value):
+    """Real numbers (also inside tuples) as constant schedules; anything else unchanged."""
+    if isinstance(value, tuple):
+        return tuple(as_constant_schedules(v) for v in value)
+    if isinstance(value, float):
+        return schedules.constant(value)
+    return value
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_real_hyperparameter_may_be_a_schedule(name):
+    kwargs = required(name)
+    values = {**optim.hyperparameters_of(name), **kwargs}
+    scheduled = {k: as_constant_schedules(v) for k, v in values.items()}
+    assert any(callable(v) for v in scheduled.values())
+    a, b = make_params(), make_params()
+    opt_a = optim.create(name, a, **values)
+    opt_b = optim.create(name, b, **scheduled)
+    run(opt_a, a, 12)
+    run(opt_b, b, 12)
+    for p, q in zip(a, b, strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_accepts_a_schedule(name):
     kwargs = required(name)

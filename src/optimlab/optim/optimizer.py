@@ -7,10 +7,11 @@ chain's explicit state. ``step()`` feeds the gradients of the parameters that
 have one (a ``None`` gradient is skipped, as in PyTorch) through the chain and
 adds the resulting updates to the parameters in place.
 
-Changing ``group["lr"]`` (or any hyperparameter) between steps takes effect
-at the next step, as in PyTorch: the chain is rebuilt from the group and keeps
-its state. A schedule given as the hyperparameter is cheaper and is saved in
-the state dict.
+Any real-valued hyperparameter may be a schedule (a function of the group's
+step count); the facade evaluates schedules before each step, so transforms
+see plain numbers. Changing ``group["lr"]`` (or any hyperparameter) between
+steps takes effect at the next step, as in PyTorch: the chain is rebuilt from
+the group's values and keeps its state.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class Optimizer:
         self._chains: list[Chain] = []
         self._states: list[dict[str, Any]] = []
         self._built_with: list[dict[str, Any]] = []
+        self._counts: list[int] = []
         for group in self._as_groups(params):
             self.add_param_group(group)
         if not any(g["params"] for g in self.param_groups):
@@ -114,26 +116,36 @@ class Optimizer:
                 raise ValueError(f"{self.name}: parameter {p.name!r} appears in two groups")
             seen.add(id(p))
         hyperparameters = {**self.hyperparameters, **group}
-        chain = self._build(hyperparameters)
+        values = values_at(hyperparameters, 0)
+        chain = self._build(values)
         self.param_groups.append({**hyperparameters, "params": params})
         self._chains.append(chain)
         self._states.append(chain.init([p.data for p in params]))
-        self._built_with.append(hyperparameters)
+        self._built_with.append(values)
+        self._counts.append(0)
 
-    def _build(self, hyperparameters: dict[str, Any]) -> Chain:
-        self._spec.validate(hyperparameters)
-        transform = self._spec.recipe(**hyperparameters)
+    def _build(self, values: dict[str, Any]) -> Chain:
+        self._spec.validate(values)
+        transform = self._spec.recipe(**values)
         return transform if isinstance(transform, Chain) else Chain(transform)
 
     def _current(self, index: int) -> Chain:
-        """The group's chain, rebuilt (state kept) if its hyperparameters were changed."""
+        """The group's chain for its next step.
+
+        Schedules among the group's hyperparameters are evaluated here, at
+        the group's step count, so every transform may take plain numbers;
+        the chain is rebuilt (its state kept) whenever a value differs from
+        the last step's, and the values are range-checked again.
+        """
         group = self.param_groups[index]
-        hyperparameters = {k: v for k, v in group.items() if k != "params"}
-        if hyperparameters != self._built_with[index]:
-            chain = self._build(hyperparameters)
-            fresh = chain.init([p.data for p in group["params"]])
-            self._states[index] = _adopt(self._states[index], fresh)
-            self._chains[index], self._built_with[index] = chain, hyperparameters
+        values = values_at({k: v for k, v in group.items() if k != "params"}, self._counts[index])
+        built = self._built_with[index]
+        if values != built:
+            chain = self._build(values)
+            if _layout(values) != _layout(built):  # e.g. amsgrad switched on: new buffers
+                fresh = chain.init([p.data for p in group["params"]])
+                self._states[index] = _adopt(self._states[index], fresh)
+            self._chains[index], self._built_with[index] = chain, values
         return self._chains[index]
 
     # -- the update -----------------------------------------------------------------
@@ -155,6 +167,7 @@ class Optimizer:
                 p.data += u
             if part is not state:
                 merge(state, part, have)
+            self._counts[index] += 1
         self.step_count += 1
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -194,6 +207,7 @@ class Optimizer:
             "step": self.step_count,
             "param_groups": groups,
             "state": [_copy(s) for s in self._states],
+            "counts": list(self._counts),
         }
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
@@ -215,6 +229,7 @@ class Optimizer:
                 f"{self.name}: state dict groups must hold {sizes} parameters; "
                 f"received {[len(g['params']) for g in groups]}"
             )
+        self._counts = [int(c) for c in state_dict["counts"]]
         for index, (own, saved) in enumerate(zip(self.param_groups, groups, strict=True)):
             for k, v in saved.items():
                 if k != "params":
@@ -228,6 +243,30 @@ class Optimizer:
     def __repr__(self) -> str:
         hp = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
         return f"{type(self).__name__}({self.name!r}, {hp})"
+
+
+def values_at(hyperparameters: Mapping[str, Any], count: int) -> dict[str, Any]:
+    """Every schedule (a callable) replaced by its value at ``count``, in tuples too."""
+
+    def value(v: Any) -> Any:
+        if callable(v):
+            return float(v(count))
+        if isinstance(v, tuple | list):
+            return type(v)(value(x) for x in v)
+        return v
+
+    return {k: value(v) for k, v in hyperparameters.items()}
+
+
+def _is_number(v: Any) -> bool:
+    if isinstance(v, tuple | list):
+        return all(_is_number(x) for x in v)
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _layout(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The non-numeric hyperparameters (flags, names): the ones that shape the state."""
+    return {k: v for k, v in values.items() if not _is_number(v)}
 
 
 def check_hyperparameter_names(spec: OptimizerSpec, hyperparameters: Mapping[str, Any]) -> None:

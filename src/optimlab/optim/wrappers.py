@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from optimlab.optim.optimizer import Optimizer, check_hyperparameter_names
+from optimlab.optim.base import ScalarOrSchedule, value_at
+from optimlab.optim.optimizer import Optimizer, check_hyperparameter_names, values_at
 from optimlab.optim.spec import OptimizerSpec
 
 
@@ -26,11 +27,14 @@ class Lookahead:
     pytorch_optimizer's ``Lookahead`` (its reference here). The step counter is
     per group; only parameters that have a gradient at the synchronising step
     are synchronised. pytorch_optimizer's ``pullback_momentum`` options are not
-    offered (the default, ``"none"``, is what this is).
+    offered (the default, ``"none"``, is what this is). ``alpha`` may be a
+    schedule, evaluated at the step that synchronises.
     """
 
-    def __init__(self, inner: Optimizer, *, k: int = 5, alpha: float = 0.5, name: str = "") -> None:
-        self.inner, self.k, self.alpha = inner, k, float(alpha)
+    def __init__(
+        self, inner: Optimizer, *, k: int = 5, alpha: ScalarOrSchedule = 0.5, name: str = ""
+    ) -> None:
+        self.inner, self.k, self.alpha = inner, k, alpha
         self._name = name or "lookahead-" + inner.name
         self.slow = [[p.data.copy() for p in g["params"]] for g in inner.param_groups]
         self.counters = [0] * len(inner.param_groups)
@@ -60,7 +64,7 @@ class Lookahead:
         hp = dict(hyperparameters)
         check_hyperparameter_names(spec, hp)
         full = {**spec.defaults, **hp}
-        spec.validate(full)  # errors name "lookahead-<inner>"
+        spec.validate(values_at(full, 0))  # errors name "lookahead-<inner>"
         k, alpha = hp.pop("k", full["k"]), hp.pop(alpha_key, full[alpha_key])
         return cls(Optimizer(params, inner_spec, **hp), k=k, alpha=alpha, name=spec.name)
 
@@ -89,7 +93,7 @@ class Lookahead:
                     continue
                 # phi <- phi + alpha (theta - phi); theta <- phi
                 p.data -= slow
-                p.data *= self.alpha
+                p.data *= value_at(self.alpha, self.inner.step_count - 1)
                 p.data += slow
                 np.copyto(slow, p.data)
 
@@ -124,7 +128,7 @@ class Lookahead:
             for o, s in zip(own, saved, strict=True):
                 np.copyto(o, s)
         self.counters = list(state_dict["counters"])
-        self.k, self.alpha = int(state_dict["k"]), float(state_dict["alpha"])
+        self.k, self.alpha = int(state_dict["k"]), state_dict["alpha"]
 
     def __repr__(self) -> str:
         return f"Lookahead({self.inner!r}, k={self.k}, alpha={self.alpha})"

@@ -35,14 +35,18 @@ class Trace:
         self.nesterov = bool(nesterov)
 
     def init(self, params: Arrays) -> State:
-        return {"count": 0, "buf": PerParam([None] * len(params)), "out": zeros_like_each(params)}
+        state = {"count": 0, "buf": PerParam([None] * len(params))}
+        if self.nesterov:  # without Nesterov the buffer itself is the output
+            state["out"] = zeros_like_each(params)
+        return state
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
         mu = value_at(self.momentum, state["count"])
         state["count"] += 1
         if mu == 0.0:
             return updates
-        bufs, out = state["buf"], state["out"]
+        bufs, out = state["buf"], state.get("out")
+        result = []
         for i, g in enumerate(updates):
             buf = bufs[i]
             if buf is None:
@@ -56,9 +60,10 @@ class Trace:
             if self.nesterov:
                 np.multiply(buf, mu, out=out[i])
                 out[i] += g
+                result.append(out[i])
             else:
-                np.copyto(out[i], buf)
-        return out
+                result.append(buf)  # read only downstream: no copy needed
+        return result
 
     def __repr__(self) -> str:
         return (
