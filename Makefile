@@ -7,9 +7,8 @@ setup:
 	@scripts/setup.sh
 
 demo: setup
-	$(VENV)/optimlab train --dataset fashion-mnist --model mlp --hidden 128,64 \
-		--optimizer sgd --lr 0.1 --epochs 5 --batch-size 128 --seed 0 --out results/demo
-	@echo "demo: results written to results/demo (history.json, loss.png, accuracy.png)"
+	$(VENV)/optimlab compare --config examples/demo.toml --out results/demo
+	@echo "demo: open results/demo/report.html (or report.md) for the comparison"
 
 lint: setup
 	$(VENV)/ruff check .

@@ -30,3 +30,10 @@ def test_arrays_without_version_are_refused(tmp_path):
     np.savez(tmp_path / "old.npz", w=np.ones(2))
     with pytest.raises(ValueError, match="state format version must be 1; received -1"):
         load_arrays(tmp_path / "old.npz")
+
+
+def test_atomic_files_get_the_usual_permissions(tmp_path):
+    write_json(tmp_path / "r.json", {})
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o666 & ~mask

@@ -48,6 +48,31 @@ def int_list(text: str) -> tuple[int, ...]:
     return values
 
 
+def float_list(text: str) -> list[float]:
+    """``"1e-3,1e-2"`` -> ``[0.001, 0.01]``."""
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers (e.g. 1e-3,1e-2); received {text!r}"
+        ) from None
+
+
+def name_list(text: str) -> list[str]:
+    """``"adam,nesterov"`` -> ``["adam", "nesterov"]``."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def seed_list(text: str) -> list[int]:
+    """``"0,1,2"`` -> ``[0, 1, 2]``."""
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers (e.g. 0,1,2); received {text!r}"
+        ) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     from optimlab import __version__
 
@@ -121,6 +146,50 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(handler=_train)
 
+    compare = commands.add_parser(
+        "compare",
+        help="compare optimizers on one problem: learning rates x seeds, stored, resumable",
+        description="Run a sweep of optimizers x learning rates x seeds on a problem into "
+        "OUT/results.db (resumable: run the same command again after a crash), then draw "
+        "OUT/*.png and write OUT/report.md and OUT/report.html.",
+    )
+    compare.add_argument("--list-problems", action="store_true", help="list the problems and exit")
+    compare.add_argument("--config", help="a sweep TOML file (command-line options override it)")
+    compare.add_argument("--problem", help="problem name (default: fmnist-mlp)")
+    compare.add_argument("--optimizers", type=name_list, help="comma-separated optimizer names")
+    compare.add_argument("--lrs", type=float_list, help="learning-rate grid, e.g. 1e-3,1e-2")
+    compare.add_argument("--seeds", type=seed_list, help="seeds, e.g. 0,1,2 (default: 0)")
+    compare.add_argument("--epochs", type=int)
+    compare.add_argument("--batch-size", type=int)
+    compare.add_argument("--schedule", help="learning-rate schedule (default: constant)")
+    compare.add_argument("--warmup", type=int, help="steps of linear warm-up")
+    compare.add_argument(
+        "-o", dest="overrides", type=parse_override, action="append", default=[],
+        metavar="NAME=VALUE", help="a hyperparameter for every optimizer that takes it",
+    )  # fmt: skip
+    compare.add_argument(
+        "--tune", action="store_true",
+        help="compare each optimizer at the rate of its grid with the best validation accuracy",
+    )  # fmt: skip
+    compare.add_argument("--train-subset", type=int, help="train on the first N examples only")
+    compare.add_argument("--target-accuracy", type=float, help="for 'epochs to reach' (report)")
+    compare.add_argument("--workers", type=int, help="local worker processes (default: cores)")
+    compare.add_argument("--dask", help="a Dask scheduler address, or local:N for a local cluster")
+    compare.add_argument("--out", help="the sweep's folder (results.db, plots, report)")
+    compare.add_argument("--quiet", action="store_true", help="no progress bar")
+    compare.set_defaults(handler=_compare)
+
+    report = commands.add_parser(
+        "report", help="rebuild the plots and the report of a sweep from its database"
+    )
+    report.add_argument("out", help="the sweep's folder (holding results.db)")
+    report.set_defaults(handler=_report)
+
+    export = commands.add_parser("export", help="write a sweep's tables as files")
+    export.add_argument("out", help="the sweep's folder (holding results.db)")
+    export.add_argument("--format", default="csv", help="csv (default)")
+    export.set_defaults(handler=_export)
+
     optimizers = commands.add_parser(
         "optimizers",
         help="list every optimizer name, or show one optimizer's update equations",
@@ -130,6 +199,69 @@ def build_parser() -> argparse.ArgumentParser:
     optimizers.add_argument("name", nargs="?", help="an optimizer name, e.g. adam or demon-qhadamw")
     optimizers.set_defaults(handler=_optimizers)
     return parser
+
+
+def _sweep_config(args: argparse.Namespace) -> Any:
+    from optimlab.experiments.config import SweepConfig
+
+    config = SweepConfig.from_toml(args.config) if args.config else SweepConfig()
+    for key in ("problem", "optimizers", "lrs", "seeds", "epochs", "batch_size", "schedule",
+                "warmup", "train_subset", "target_accuracy"):  # fmt: skip
+        value = getattr(args, key)
+        if value is not None:
+            setattr(config, key, value)
+    if args.tune:
+        config.tune = True
+    config.hyperparameters.update(dict(args.overrides))
+    return config
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from optimlab.experiments.problems import describe_problems
+
+    if args.list_problems:
+        print(describe_problems())
+        return 0
+    if not args.out:
+        raise ValueError("--out is required: the folder of the sweep's database and report")
+    from optimlab.experiments.sweep import run_sweep
+
+    config = _sweep_config(args)
+    outcome = run_sweep(
+        config, args.out, workers=args.workers, dask=args.dask,
+        progress=False if args.quiet else None, command_line=["optimlab", *sys.argv[1:]],
+    )  # fmt: skip
+    md, html = _write_report(args.out)
+    print(
+        f"{outcome.total} runs: {len(outcome.done)} done, {len(outcome.diverged)} diverged, "
+        f"{len(outcome.failed)} failed\nreport: {html} and {md}"
+    )
+    if outcome.failed:
+        for run_id, error in outcome.failed:
+            print(f"failed run {run_id}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _write_report(out: str) -> tuple[str, str]:
+    from optimlab.experiments.report import write_report
+
+    md, html = write_report(out, out)
+    return str(md), str(html)
+
+
+def _report(args: argparse.Namespace) -> int:
+    md, html = _write_report(args.out)
+    print(f"report: {html} and {md}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from optimlab.experiments.export import export
+
+    for path in export(args.out, fmt=args.format):
+        print(path)
+    return 0
 
 
 def _format_defaults(defaults: dict[str, Any]) -> str:

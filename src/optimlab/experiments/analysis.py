@@ -1,0 +1,393 @@
+"""What a sweep measured: scores per run, statistics per (optimizer, rate), tuning, ranking.
+
+Pure functions over the rows of a :class:`~optimlab.experiments.store.Store`
+(no plotting, no matplotlib).
+
+Rules
+-----
+Scored runs
+    Only runs that finished training are scored: ``done`` and ``diverged``.
+    A ``failed`` run (an error) or a ``pending`` / ``running`` one has no score;
+    it is counted in :attr:`Cell.counts` and listed separately by the report.
+Diverged runs
+    A diverged run's weights are NaN and predict a constant class, so its
+    *final* validation accuracy (the tuning score) is chance, ``1 / num_classes``.
+    It is counted at chance in every mean, never dropped: dropping it would make
+    an unstable rate look as good as its lucky seeds. Its *best* validation
+    accuracy is ``max(chance, best of the epochs it finished)``. Its final
+    training loss is infinite, so the training-loss statistics cover ``done``
+    runs only (:attr:`Cell.counts` says how many diverged).
+    When the number of classes is unknown, chance is taken as 0.
+Statistics over seeds
+    Mean and sample standard deviation (``ddof=1``; none with a single value).
+Tuning
+    Per optimizer, the rate with the best mean final validation accuracy (ties:
+    the smaller rate). An optimum at the smallest or largest rate of a grid of
+    two or more rates is *on the edge*: the best rate may lie outside the grid.
+Ranking
+    Optimizers by mean best validation accuracy at their tuned rate. Two means
+    differ beyond the noise of the seeds when Welch's t-test (unequal
+    variances) gives a two-sided p < 0.05; with a single seed on either side
+    the noise cannot be judged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+from optimlab.experiments.stats import (  # noqa: F401  (re-exported)
+    ALPHA,
+    Stat,
+    Welch,
+    regularized_incomplete_beta,
+    student_t_cdf,
+    two_sided_p,
+    welch_t_test,
+)
+from optimlab.experiments.store import STATUSES, Store
+
+SCORED = ("done", "diverged")
+
+
+# -- the store ------------------------------------------------------------------------
+def results_db(source: str | os.PathLike[str]) -> Path:
+    """``OUT/results.db`` for an output folder ``OUT``; a file path as it is."""
+    path = Path(source)
+    return path / "results.db" if path.is_dir() else path
+
+
+def sweep_settings(store: Store) -> dict[str, Any]:
+    """The settings table, JSON-decoded where possible, with typed well-known keys.
+
+    ``num_classes`` becomes an ``int``, ``target_accuracy`` a ``float`` and
+    ``tune`` a ``bool`` when they parse; otherwise they are left out.
+    """
+    settings: dict[str, Any] = {}
+    for key, text in store.settings().items():
+        try:
+            settings[key] = json.loads(text)
+        except ValueError:
+            settings[key] = text
+    for key, kind in (("num_classes", int), ("target_accuracy", float)):
+        try:
+            settings[key] = kind(settings[key])
+        except (KeyError, TypeError, ValueError):
+            settings.pop(key, None)
+    if isinstance(settings.get("tune"), str):
+        settings["tune"] = settings["tune"].strip().lower() in ("true", "1", "yes")
+    return settings
+
+
+def run_config(run: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's ``config`` column decoded (an empty dict when missing or unreadable)."""
+    try:
+        config = json.loads(run.get("config") or "{}")
+    except ValueError:
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def chance_accuracy(num_classes: int | None) -> float:
+    """``1 / num_classes``; 0 (the lowest accuracy) when the number of classes is unknown."""
+    return 1.0 / num_classes if num_classes else 0.0
+
+
+def final_val_accuracy(
+    run: Mapping[str, Any], epochs: Sequence[Mapping[str, Any]], num_classes: int | None
+) -> float | None:
+    """The tuning score of a run: the validation accuracy of its last epoch.
+
+    A ``diverged`` run scores chance, ``1 / num_classes`` (0 when unknown): it
+    counts in every mean at chance, never dropped. A ``failed``, ``pending`` or
+    ``running`` run, or a ``done`` run without a validation accuracy at its last
+    epoch, has no score (``None``).
+    """
+    if run["status"] == "diverged":
+        return chance_accuracy(num_classes)
+    if run["status"] != "done" or not epochs:
+        return None
+    last = max(epochs, key=lambda e: e["epoch"])
+    return last["val_accuracy"]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One run reduced to the numbers the report needs (``epochs``: its epoch rows)."""
+
+    run_id: str
+    optimizer: str
+    lr: float
+    seed: int
+    status: str
+    error: str | None
+    diverged_at: int | None
+    final_train_loss: float | None
+    best_val_accuracy: float | None
+    score: float | None
+    epochs_to_target: int | None
+    seconds: float
+    epochs: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+
+
+def summarize_run(
+    run: Mapping[str, Any],
+    epochs: Sequence[Mapping[str, Any]],
+    num_classes: int | None,
+    target_accuracy: float | None,
+) -> RunSummary:
+    """Score one run (see the module docstring for the rules)."""
+    rows = tuple(dict(e) for e in sorted(epochs, key=lambda e: e["epoch"]))
+    scored = run["status"] in SCORED
+    val = [e["val_accuracy"] for e in rows if e["val_accuracy"] is not None]
+    best = max(val) if val and scored else None
+    if run["status"] == "diverged":
+        best = max(best if best is not None else 0.0, chance_accuracy(num_classes))
+    reached = None
+    if scored and target_accuracy is not None:
+        reached = next(
+            (
+                e["epoch"]
+                for e in rows
+                if e["val_accuracy"] is not None and e["val_accuracy"] >= target_accuracy
+            ),
+            None,
+        )
+    return RunSummary(
+        run_id=run["run_id"],
+        optimizer=run["optimizer"],
+        lr=float(run["lr"]),
+        seed=int(run["seed"]),
+        status=run["status"],
+        error=run.get("error"),
+        # Divergence is detected inside an epoch, which is not stored.
+        diverged_at=(rows[-1]["epoch"] + 1 if rows else 1) if run["status"] == "diverged" else None,
+        final_train_loss=rows[-1]["train_loss"] if rows and run["status"] == "done" else None,
+        best_val_accuracy=best,
+        score=final_val_accuracy(run, rows, num_classes),
+        epochs_to_target=reached,
+        seconds=float(run.get("seconds") or 0.0),
+        epochs=rows,
+    )
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One (optimizer, learning rate) with its seeds' runs and their statistics.
+
+    ``final_train_loss`` covers ``done`` runs; the others cover scored runs
+    (``done`` and ``diverged``), diverged ones at chance; ``epochs_to_target``
+    covers the runs that reached the target (``reached`` of ``scored``).
+    """
+
+    optimizer: str
+    lr: float
+    runs: tuple[RunSummary, ...]
+    chance: float
+    target_accuracy: float | None
+    counts: dict[str, int]
+    final_train_loss: Stat
+    best_val_accuracy: Stat
+    final_val_accuracy: Stat
+    epochs_to_target: Stat
+    seconds: Stat
+
+    @property
+    def scored(self) -> int:
+        return self.counts["done"] + self.counts["diverged"]
+
+    @property
+    def reached(self) -> int:
+        return self.epochs_to_target.n
+
+
+def make_cell(runs: Sequence[RunSummary], chance: float, target_accuracy: float | None) -> Cell:
+    """Aggregate the runs of one (optimizer, lr) over seeds."""
+    scored = [r for r in runs if r.status in SCORED]
+
+    def stat(values: Iterable[float | None]) -> Stat:
+        return Stat(tuple(float(v) for v in values if v is not None))
+
+    return Cell(
+        optimizer=runs[0].optimizer,
+        lr=runs[0].lr,
+        runs=tuple(sorted(runs, key=lambda r: (r.seed, r.run_id))),
+        chance=chance,
+        target_accuracy=target_accuracy,
+        counts={s: sum(r.status == s for r in runs) for s in STATUSES},
+        final_train_loss=stat(r.final_train_loss for r in scored),
+        best_val_accuracy=stat(r.best_val_accuracy for r in scored),
+        final_val_accuracy=stat(r.score for r in scored),
+        epochs_to_target=stat(r.epochs_to_target for r in scored),
+        seconds=stat(r.seconds for r in scored),
+    )
+
+
+def summarize(
+    store: Store, *, num_classes: int | None = None, target_accuracy: float | None = None
+) -> list[Cell]:
+    """One :class:`Cell` per (optimizer, lr) of the store, sorted by optimizer then rate.
+
+    ``num_classes`` and ``target_accuracy`` default to the store's settings.
+    """
+    settings = sweep_settings(store)
+    num_classes = num_classes if num_classes is not None else settings.get("num_classes")
+    if target_accuracy is None:
+        target_accuracy = settings.get("target_accuracy")
+    by_run: dict[str, list[dict[str, Any]]] = {}
+    for row in store.epochs():
+        by_run.setdefault(row["run_id"], []).append(row)
+    groups: dict[tuple[str, float], list[RunSummary]] = {}
+    for run in store.runs():
+        summary = summarize_run(run, by_run.get(run["run_id"], []), num_classes, target_accuracy)
+        groups.setdefault((summary.optimizer, summary.lr), []).append(summary)
+    chance = chance_accuracy(num_classes)
+    return [make_cell(groups[key], chance, target_accuracy) for key in sorted(groups)]
+
+
+# -- tuning and ranking ---------------------------------------------------------------
+@dataclass(frozen=True)
+class TunedChoice:
+    """The rate ``--tune`` picks for one optimizer and where it sits in the grid.
+
+    ``cell`` is ``None`` (and ``index``, ``lr`` too) when no rate has a scored
+    run yet. ``untuned``: the grid has a single rate. ``on_edge``: the optimum
+    is the smallest or largest rate of a grid of two or more rates.
+    """
+
+    optimizer: str
+    grid: tuple[float, ...]
+    cell: Cell | None
+    index: int | None
+
+    @property
+    def lr(self) -> float | None:
+        return None if self.cell is None else self.cell.lr
+
+    @property
+    def untuned(self) -> bool:
+        return len(self.grid) == 1
+
+    @property
+    def on_edge(self) -> bool:
+        return (
+            self.index is not None and len(self.grid) >= 2 and self.index in (0, len(self.grid) - 1)
+        )
+
+    @property
+    def edge(self) -> str | None:
+        """``"smallest"`` or ``"largest"`` when on the edge, else ``None``."""
+        if not self.on_edge:
+            return None
+        return "smallest" if self.index == 0 else "largest"
+
+
+def tuned(cells: Iterable[Cell]) -> dict[str, TunedChoice]:
+    """Per optimizer, the rate with the best mean final validation accuracy (ties: smaller)."""
+    by_optimizer: dict[str, list[Cell]] = {}
+    for cell in cells:
+        by_optimizer.setdefault(cell.optimizer, []).append(cell)
+    choices = {}
+    for optimizer in sorted(by_optimizer):
+        grid_cells = sorted(by_optimizer[optimizer], key=lambda c: c.lr)
+        candidates = [(i, c) for i, c in enumerate(grid_cells) if c.final_val_accuracy.n]
+        best = max(
+            candidates, key=lambda ic: (ic[1].final_val_accuracy.mean, -ic[1].lr), default=None
+        )
+        choices[optimizer] = TunedChoice(
+            optimizer=optimizer,
+            grid=tuple(c.lr for c in grid_cells),
+            cell=None if best is None else best[1],
+            index=None if best is None else best[0],
+        )
+    return choices
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``better`` against ``worse`` on best validation accuracy; ``test`` None: one seed."""
+
+    better: str
+    worse: str
+    difference: float
+    test: Welch | None
+
+    @property
+    def within_noise(self) -> bool | None:
+        """True / False at the 5% level; ``None`` when the noise cannot be judged."""
+        return None if self.test is None else self.test.within_noise
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Optimizers by mean best validation accuracy at their tuned rate.
+
+    ``adjacent[i]`` compares ``order[i]`` with ``order[i + 1]``; ``versus_best``
+    compares the first with each other one. ``tied_for_first``: the best and
+    those not distinguishable from it; ``undetermined``: those whose comparison
+    with the best cannot be judged (a single seed). ``unranked``: no scored run.
+    """
+
+    order: tuple[Cell, ...]
+    adjacent: tuple[Comparison, ...]
+    versus_best: tuple[Comparison, ...]
+    tied_for_first: tuple[str, ...]
+    undetermined: tuple[str, ...]
+    unranked: tuple[str, ...]
+
+
+def compare(better: Cell, worse: Cell) -> Comparison:
+    """Welch's t-test of two cells' best validation accuracies."""
+    a, b = better.best_val_accuracy, worse.best_val_accuracy
+    return Comparison(
+        better.optimizer, worse.optimizer, a.mean - b.mean, welch_t_test(a.values, b.values)
+    )
+
+
+def ranking(choices: Mapping[str, TunedChoice] | Iterable[Cell]) -> Ranking:
+    """Rank tuned cells (the values of :func:`tuned`, or the cells themselves)."""
+    if isinstance(choices, Mapping):
+        cells = [c.cell for c in choices.values() if c.cell is not None]
+        missing = [name for name, c in choices.items() if c.cell is None]
+    else:
+        cells, missing = list(choices), []
+    ranked = [c for c in cells if c.best_val_accuracy.n]
+    missing += [c.optimizer for c in cells if not c.best_val_accuracy.n]
+    ranked.sort(key=lambda c: (-c.best_val_accuracy.mean, c.optimizer))
+    adjacent = tuple(compare(a, b) for a, b in pairwise(ranked))
+    versus_best = tuple(compare(ranked[0], c) for c in ranked[1:])
+    tied = [ranked[0].optimizer] if ranked else []
+    tied += [c.worse for c in versus_best if c.within_noise]
+    return Ranking(
+        order=tuple(ranked),
+        adjacent=adjacent,
+        versus_best=versus_best,
+        tied_for_first=tuple(tied),
+        undetermined=tuple(c.worse for c in versus_best if c.within_noise is None),
+        unranked=tuple(sorted(missing)),
+    )
+
+
+def curve(runs: Iterable[RunSummary], column: str) -> list[tuple[int, Stat]]:
+    """Per epoch, the values of ``column`` over the runs that have that epoch.
+
+    A diverged run stops at its last finished epoch, so later epochs average
+    the remaining seeds only. ``column`` is an epoch column or
+    ``"cumulative_seconds"`` (the wall-clock time up to the end of the epoch;
+    unknown from the first epoch without a time). NULL values are skipped.
+    """
+    by_epoch: dict[int, list[float]] = {}
+    for run in runs:
+        elapsed: float | None = 0.0
+        for row in run.epochs:
+            if elapsed is not None:
+                elapsed = None if row["seconds"] is None else elapsed + row["seconds"]
+            value = elapsed if column == "cumulative_seconds" else row[column]
+            if value is not None:
+                by_epoch.setdefault(row["epoch"], []).append(float(value))
+    return [(epoch, Stat(tuple(by_epoch[epoch]))) for epoch in sorted(by_epoch)]

@@ -1,0 +1,280 @@
+"""What a sweep runs: the configuration, its TOML form, and the runs it expands to.
+
+A sweep is one problem, several optimizers, a learning-rate grid per optimizer,
+several seeds. Each (optimizer, lr, seed) is a run whose ``run_id`` is derived
+from its full configuration, so running the same sweep again finds its runs,
+and adding optimizers, rates or seeds adds runs to the same store.
+
+The TOML form (``--config sweep.toml``; the sweep actually run is written to
+``OUT/config.toml``)::
+
+    problem = "fmnist-mlp"
+    optimizers = ["adam", "nesterov", "demon-qhadamw"]
+    lrs = [1e-3, 1e-2]            # the grid of every optimizer without its own
+    seeds = [0, 1, 2]
+    epochs = 10
+    batch_size = 128
+    schedule = "cosine"           # learning-rate schedule (constant by default)
+    warmup = 100                  # steps of linear warm-up
+    tune = true
+
+    [hyperparameters]             # for every optimizer that takes them
+    weight_decay = 0.01
+
+    [optimizer.nesterov]          # one optimizer's own grid and hyperparameters
+    lrs = [0.01, 0.03, 0.1]
+    momentum = 0.95
+    schedule = "step"             # and its own schedule (and warmup), if it differs
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from optimlab.experiments.problems import PROBLEMS
+from optimlab.io import atomic_write
+from optimlab.optim import resolve
+from optimlab.optim.optimizer import check_hyperparameter_names, values_at
+from optimlab.optim.schedules import SCHEDULES
+
+#: Keys of an ``[optimizer.NAME]`` section that are not hyperparameters.
+RUN_KEYS = ("lrs", "schedule", "warmup")
+
+KEYS = {
+    "problem", "optimizers", "lrs", "seeds", "epochs", "batch_size", "schedule", "warmup",
+    "tune", "val_fraction", "train_subset", "target_accuracy", "hyperparameters", "optimizer",
+}  # fmt: skip
+
+
+@dataclass
+class SweepConfig:
+    """A sweep: one problem, optimizers x learning rates x seeds."""
+
+    problem: str = "fmnist-mlp"
+    optimizers: list[str] = field(default_factory=lambda: ["sgd", "adam"])
+    lrs: list[float] = field(default_factory=list)
+    seeds: list[int] = field(default_factory=lambda: [0])
+    epochs: int = 5
+    batch_size: int = 128
+    schedule: str = "constant"
+    warmup: int = 0
+    tune: bool = False
+    val_fraction: float = 0.1
+    train_subset: int | None = None
+    target_accuracy: float | None = None
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    per_optimizer: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    # -- building -------------------------------------------------------------------
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike[str]) -> SweepConfig:
+        """Read a sweep file (``ValueError`` naming an unknown key or a bad file)."""
+        try:
+            with open(path, "rb") as f:
+                data = tomllib.load(f)
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path}: not valid TOML ({exc})") from exc
+        except OSError as exc:
+            raise ValueError(f"--config {str(path)!r} cannot be read: {exc.strerror}") from exc
+        unknown = set(data) - KEYS
+        if unknown:
+            raise ValueError(
+                f"{path}: unknown key(s) {', '.join(sorted(map(repr, unknown)))}; "
+                f"expected some of {', '.join(sorted(KEYS))}"
+            )
+        per = {name: dict(section) for name, section in data.pop("optimizer", {}).items()}
+        config = cls(**{k: v for k, v in data.items()})
+        config.per_optimizer = per
+        if "optimizers" not in data and per:
+            config.optimizers = list(per)
+        return config
+
+    def to_toml(self) -> str:
+        """The TOML text of this configuration (read back by :meth:`from_toml`)."""
+        lines = []
+        scalars = {
+            k: v for k, v in asdict(self).items() if k not in ("hyperparameters", "per_optimizer")
+        }
+        for key, value in scalars.items():
+            if value is not None:
+                lines.append(f"{key} = {_toml_value(value)}")
+        if self.hyperparameters:
+            lines += ["", "[hyperparameters]"]
+            lines += [f"{k} = {_toml_value(v)}" for k, v in self.hyperparameters.items()]
+        for name, section in self.per_optimizer.items():
+            lines += ["", f'[optimizer."{name}"]']
+            lines += [f"{k} = {_toml_value(v)}" for k, v in section.items()]
+        return "\n".join(lines) + "\n"
+
+    def write(self, path: str | os.PathLike[str]) -> None:
+        atomic_write(path, lambda f: f.write(self.to_toml()))
+
+    # -- checks ---------------------------------------------------------------------
+    def grid(self, optimizer: str) -> list[float]:
+        """The learning rates of ``optimizer``: its own, else the sweep's."""
+        own = self.per_optimizer.get(optimizer, {}).get("lrs")
+        return [float(v) for v in (own if own is not None else self.lrs)]
+
+    def hyperparameters_of(self, optimizer: str) -> dict[str, Any]:
+        """The sweep-wide hyperparameters it takes, then its own (tuples from TOML lists)."""
+        takes = resolve(optimizer).defaults
+        hp = {k: v for k, v in self.hyperparameters.items() if k in takes}
+        own = self.per_optimizer.get(optimizer, {})
+        hp.update({k: v for k, v in own.items() if k not in RUN_KEYS})
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in hp.items()}
+
+    def schedule_of(self, optimizer: str) -> tuple[str, int]:
+        """The learning-rate schedule and warm-up of ``optimizer``: its own, else the sweep's."""
+        own = self.per_optimizer.get(optimizer, {})
+        return own.get("schedule", self.schedule), own.get("warmup", self.warmup)
+
+    def validate(self) -> None:
+        """Every check that can be made before anything is loaded or written."""
+        PROBLEMS.get(self.problem)
+        SCHEDULES.get(self.schedule)
+        if not self.optimizers:
+            raise ValueError(
+                "compare: --optimizers must name at least one optimizer; received none"
+            )
+        if len(set(self.optimizers)) != len(self.optimizers):
+            raise ValueError(f"compare: --optimizers lists a name twice: {self.optimizers}")
+        for name in self.per_optimizer:
+            if name not in self.optimizers:
+                raise ValueError(
+                    f"compare: [optimizer.{name}] is configured but not among the optimizers "
+                    f"{self.optimizers}"
+                )
+        _positive_ints("seeds", self.seeds, allow_zero=True)
+        if not self.seeds:
+            raise ValueError("compare: --seeds must hold at least one seed; received none")
+        _positive_ints("epochs", [self.epochs])
+        _positive_ints("batch_size", [self.batch_size])
+        _positive_ints("warmup", [self.warmup], allow_zero=True)
+        if self.train_subset is not None:
+            _positive_ints("train_subset", [self.train_subset])
+        if not 0.0 < self.val_fraction < 1.0:
+            raise ValueError(
+                f"compare: val_fraction must be in (0, 1); received {self.val_fraction!r}"
+            )
+        for name in self.optimizers:
+            spec = resolve(name)
+            grid = self.grid(name)
+            if not grid:
+                raise ValueError(
+                    f"compare: the learning-rate grid of {name!r} is empty; give --lrs or "
+                    f"[optimizer.{name}] lrs"
+                )
+            for lr in grid:
+                if not (lr > 0 and math.isfinite(lr)):
+                    raise ValueError(
+                        f"compare: learning rates must be > 0; received {lr!r} for {name!r}"
+                    )
+            schedule, warmup = self.schedule_of(name)
+            SCHEDULES.get(schedule)
+            _positive_ints("warmup", [warmup], allow_zero=True)
+            own = {k: v for k, v in self.per_optimizer.get(name, {}).items() if k not in RUN_KEYS}
+            check_hyperparameter_names(spec, own)
+            if "lr" in own or "lr" in self.hyperparameters:
+                raise ValueError("compare: give learning rates with --lrs (or lrs = [...]), not lr")
+            hp = self.hyperparameters_of(name)
+            trial = {**spec.defaults, **hp, "lr": grid[0]}
+            if trial.get("total_steps", 0) is None:
+                trial["total_steps"] = 1  # filled with the run's length later
+            spec.validate(values_at(trial, 0))
+        for key in self.hyperparameters:
+            if not any(key in resolve(n).defaults for n in self.optimizers):
+                raise ValueError(
+                    f"compare: hyperparameter {key!r} (-o) is taken by none of the optimizers "
+                    f"{', '.join(self.optimizers)}"
+                )
+
+    # -- runs -----------------------------------------------------------------------
+    def runs(self) -> list[RunSpec]:
+        """Every run of the sweep, in a stable order."""
+        return [
+            RunSpec(self.problem, name, lr, seed, self.hyperparameters_of(name), self)
+            for name in self.optimizers
+            for lr in self.grid(name)
+            for seed in self.seeds
+        ]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: an optimizer at one learning rate and one seed, within a sweep."""
+
+    problem: str
+    optimizer: str
+    lr: float
+    seed: int
+    hyperparameters: dict[str, Any]
+    sweep: SweepConfig
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The run's full configuration (JSON-able): what determines its numbers."""
+        return {
+            "problem": self.problem,
+            "optimizer": self.optimizer,
+            "lr": self.lr,
+            "seed": self.seed,
+            "hyperparameters": {k: _jsonable(v) for k, v in sorted(self.hyperparameters.items())},
+            "epochs": self.sweep.epochs,
+            "batch_size": self.sweep.batch_size,
+            "schedule": self.sweep.schedule_of(self.optimizer)[0],
+            "warmup": self.sweep.schedule_of(self.optimizer)[1],
+            "val_fraction": self.sweep.val_fraction,
+            "train_subset": self.sweep.train_subset,
+        }
+
+    @property
+    def run_id(self) -> str:
+        return run_id(self.config)
+
+    def row(self) -> dict[str, Any]:
+        """The ``runs`` row of the store."""
+        return {
+            "run_id": self.run_id,
+            "problem": self.problem,
+            "optimizer": self.optimizer,
+            "lr": self.lr,
+            "seed": self.seed,
+            "hyperparameters": self.config["hyperparameters"],
+            "epochs": self.sweep.epochs,
+            "config": self.config,
+        }
+
+
+def run_id(config: dict[str, Any]) -> str:
+    """16 hex digits of the SHA-256 of the canonical JSON of a run's configuration."""
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _positive_ints(name: str, values: list[Any], *, allow_zero: bool = False) -> None:
+    low = 0 if allow_zero else 1
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            raise ValueError(f"compare: {name} must be integers >= {low}; received {v!r}")
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value) if math.isfinite(value) else ("nan" if value != value else "inf")
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise ValueError(f"cannot write {value!r} to TOML (a schedule object? use schedule = ...)")

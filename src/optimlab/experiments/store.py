@@ -1,0 +1,287 @@
+"""The results database of a sweep: SQLite in WAL mode, one transaction per change.
+
+Tables
+------
+``runs``
+    One row per run: ``run_id`` (derived from the run's full configuration),
+    ``problem``, ``optimizer``, ``lr``, ``seed``, ``hyperparameters`` (JSON),
+    ``status`` (``pending``, ``running``, ``done``, ``diverged``, ``failed``),
+    ``error``, ``seconds`` (training time so far), ``epochs`` (planned),
+    ``config`` (the run's full configuration, JSON).
+``epochs``
+    One row per finished epoch (counted from 1): losses, accuracies, seconds.
+``invocations``
+    One row per command that touched the store: optimlab, NumPy and Python
+    versions, the platform, the command line, when.
+``settings``
+    Key-value facts of the sweep, e.g. the problem it belongs to.
+
+Only the coordinating process writes; workers return their results to it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sqlite3
+import sys
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import optimlab
+
+STATUSES = ("pending", "running", "done", "diverged", "failed")
+FINISHED = ("done", "diverged", "failed")
+EPOCH_COLUMNS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    problem TEXT NOT NULL,
+    optimizer TEXT NOT NULL,
+    lr REAL NOT NULL,
+    seed INTEGER NOT NULL,
+    hyperparameters TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'diverged', 'failed')),
+    error TEXT,
+    seconds REAL NOT NULL DEFAULT 0,
+    epochs INTEGER NOT NULL,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS epochs (
+    run_id TEXT NOT NULL REFERENCES runs(run_id),
+    epoch INTEGER NOT NULL CHECK (epoch >= 1),
+    train_loss REAL,
+    train_accuracy REAL,
+    val_loss REAL,
+    val_accuracy REAL,
+    seconds REAL,
+    PRIMARY KEY (run_id, epoch)
+);
+CREATE TABLE IF NOT EXISTS invocations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at TEXT NOT NULL,
+    optimlab_version TEXT NOT NULL,
+    numpy_version TEXT NOT NULL,
+    python_version TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    command_line TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+TABLES = ("runs", "epochs", "invocations", "settings")
+
+
+class StoreError(ValueError):
+    """The database cannot be used: corrupt, of another problem, or not a results store."""
+
+
+class Store:
+    """A sweep's ``results.db``.
+
+    Parameters
+    ----------
+    path : path-like
+        The database file; created (with its tables) when missing.
+    readonly : bool
+        Open without creating or changing anything (reports, exports).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        if readonly and not self.path.exists():
+            raise StoreError(f"{self.path}: no results database here (expected results.db)")
+        try:
+            if readonly:
+                uri = f"file:{self.path}?mode=ro"
+                self.db = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
+            else:
+                self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA foreign_keys = ON")
+            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
+            if not readonly:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.execute("PRAGMA synchronous = NORMAL")
+                with self.transaction():
+                    for statement in SCHEMA.split(";"):
+                        if statement.strip():
+                            self.db.execute(statement)
+            elif not set(TABLES) <= tables:
+                raise StoreError(
+                    f"{self.path}: not an optimlab results database "
+                    f"(expected tables {', '.join(TABLES)})"
+                )
+            self.db.execute("SELECT count(*) FROM runs").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{self.path}: corrupt or unreadable results database ({exc}); "
+                "expected an SQLite file written by optimlab compare"
+            ) from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on an exception)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- settings and invocations ---------------------------------------------------
+    def setting(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row["value"]
+
+    def settings(self) -> dict[str, str]:
+        return {r["key"]: r["value"] for r in self.db.execute("SELECT key, value FROM settings")}
+
+    def claim_problem(self, problem: str) -> None:
+        """Record the sweep's problem; ``StoreError`` if the store holds another one."""
+        existing = self.setting("problem")
+        if existing is not None and existing != problem:
+            raise StoreError(
+                f"{self.path} holds a sweep of problem {existing!r}; received --problem "
+                f"{problem!r} (use another --out for another problem)"
+            )
+        if existing is None:
+            with self.transaction() as db:
+                db.execute("INSERT INTO settings (key, value) VALUES ('problem', ?)", (problem,))
+
+    def set_settings(self, values: Mapping[str, Any]) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in values.items()],
+            )
+
+    def record_invocation(self, command_line: Iterable[str]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO invocations (started_at, optimlab_version, numpy_version, "
+                "python_version, platform, command_line) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    optimlab.__version__,
+                    np.__version__,
+                    sys.version.split()[0],
+                    platform.platform(),
+                    " ".join(command_line),
+                ),
+            )
+
+    # -- runs ------------------------------------------------------------------------
+    def add_runs(self, runs: Iterable[Mapping[str, Any]]) -> int:
+        """Insert runs not yet in the store as ``pending``; returns how many were new."""
+        rows = [
+            (
+                r["run_id"], r["problem"], r["optimizer"], float(r["lr"]), int(r["seed"]),
+                json.dumps(r["hyperparameters"], sort_keys=True), int(r["epochs"]),
+                json.dumps(r["config"], sort_keys=True),
+            )
+            for r in runs
+        ]  # fmt: skip
+        with self.transaction() as db:
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO runs (run_id, problem, optimizer, lr, seed, "
+                "hyperparameters, status, epochs, config) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                rows,
+            )
+            return db.total_changes - before
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        row = self.db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise KeyError(run_id)
+        return dict(row)
+
+    def runs(self, *, status: str | None = None) -> list[dict[str, Any]]:
+        query = "SELECT * FROM runs" + (" WHERE status = ?" if status else "")
+        query += " ORDER BY optimizer, lr, seed, run_id"
+        return [dict(r) for r in self.db.execute(query, (status,) if status else ())]
+
+    def set_status(
+        self, run_id: str, status: str, *, error: str | None = None, seconds: float | None = None
+    ) -> None:
+        with self.transaction() as db:
+            self.update_status(db, run_id, status, error=error, seconds=seconds)
+
+    @staticmethod
+    def update_status(
+        db: sqlite3.Connection, run_id: str, status: str, *, error: str | None = None,
+        seconds: float | None = None,
+    ) -> None:  # fmt: skip
+        """The status change, inside a transaction the caller holds."""
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}; received {status!r}")
+        db.execute(
+            "UPDATE runs SET status = ?, error = ?, seconds = COALESCE(?, seconds) "
+            "WHERE run_id = ?",
+            (status, error, seconds, run_id),
+        )
+
+    # -- epochs ---------------------------------------------------------------------
+    def add_epochs(
+        self, run_id: str, records: Iterable[Mapping[str, Any]], *, seconds: float | None = None
+    ) -> None:
+        """Insert (or replace, identical on a resume) epoch rows, in one transaction."""
+        with self.transaction() as db:
+            self.insert_epochs(db, run_id, records)
+            if seconds is not None:
+                db.execute("UPDATE runs SET seconds = ? WHERE run_id = ?", (seconds, run_id))
+
+    @staticmethod
+    def insert_epochs(
+        db: sqlite3.Connection, run_id: str, records: Iterable[Mapping[str, Any]]
+    ) -> None:
+        """The epoch rows, inside a transaction the caller holds."""
+        rows = [(run_id, int(r["epoch"]), *(_real(r[c]) for c in EPOCH_COLUMNS)) for r in records]
+        db.executemany(
+            "INSERT OR REPLACE INTO epochs (run_id, epoch, train_loss, train_accuracy, "
+            "val_loss, val_accuracy, seconds) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def epochs(self, run_id: str | None = None) -> list[dict[str, Any]]:
+        if run_id is None:
+            rows = self.db.execute("SELECT * FROM epochs ORDER BY run_id, epoch")
+        else:
+            rows = self.db.execute(
+                "SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,)
+            )
+        return [dict(r) for r in rows]
+
+    def epoch_count(self, run_id: str) -> int:
+        row = self.db.execute("SELECT count(*) FROM epochs WHERE run_id = ?", (run_id,)).fetchone()
+        return int(row[0])
+
+
+def _real(value: Any) -> float | None:
+    """NaN is stored as NULL (SQLite has no NaN)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if value == value else None

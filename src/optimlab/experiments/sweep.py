@@ -1,0 +1,270 @@
+"""The coordinator of ``optimlab compare``: runs a sweep, stores it, resumes it.
+
+The coordinator expands the configuration into runs, registers them in the
+store, and hands out one epoch of one run at a time (``runner.run_epoch``) to
+workers: local processes (``workers``), a Dask cluster (``dask``), all with
+one BLAS thread each so that the numbers do not depend on how many run at
+once. When an epoch comes back it writes the run's checkpoint (atomically),
+then commits the epoch rows and the run's status in one transaction, then
+hands out the next epoch. A killed sweep therefore loses at most the epochs
+in flight; running the same command again skips finished runs and continues
+the others from their checkpoints.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from optimlab.data import DATASETS
+from optimlab.experiments import checkpoint
+from optimlab.experiments.config import RunSpec, SweepConfig
+from optimlab.experiments.problems import PROBLEMS
+from optimlab.experiments.runner import run_epoch
+from optimlab.experiments.store import Store
+from optimlab.experiments.train_run import ensure_writable_dir
+from optimlab.io import atomic_write
+
+SINGLE_THREAD = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+}
+
+
+@dataclass
+class SweepOutcome:
+    """What a sweep ended with."""
+
+    out: Path
+    total: int
+    done: list[str] = field(default_factory=list)
+    diverged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+@contextmanager
+def _environment(values: dict[str, str]):
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _pid(_: object) -> int:
+    return os.getpid()
+
+
+class LocalWorkers:
+    """``n`` worker processes (spawned, one BLAS thread each)."""
+
+    def __init__(self, n: int) -> None:
+        with _environment(SINGLE_THREAD):  # inherited by the spawned processes
+            self.pool = cf.ProcessPoolExecutor(
+                max_workers=n, mp_context=multiprocessing.get_context("spawn")
+            )
+            # Start them now, while the environment says one thread.
+            list(self.pool.map(_pid, range(n)))
+
+    def submit(self, fn: Callable, *args: Any) -> Any:
+        return self.pool.submit(fn, *args)
+
+    def wait_any(self, futures: set) -> set:
+        done, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+        return done
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+
+class DaskWorkers:
+    """An existing Dask scheduler (``tcp://host:port``) or ``local:N`` (a new local cluster)."""
+
+    def __init__(self, address: str) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:  # pragma: no cover - the extra is installed in tests
+            raise ValueError("--dask needs the dask extra: pip install 'optimlab[dask]'") from exc
+        self.cluster = None
+        if address.startswith("local:"):
+            try:
+                n = int(address.removeprefix("local:"))
+            except ValueError:
+                n = 0
+            if n < 1:
+                raise ValueError(f"--dask local:N needs N >= 1 workers; received {address!r}")
+            self.cluster = LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                dashboard_address=None, env=SINGLE_THREAD,
+            )  # fmt: skip
+            self.client = Client(self.cluster)
+        else:
+            try:
+                self.client = Client(address, timeout=10)
+            except OSError as exc:
+                raise ValueError(f"--dask {address!r}: cannot reach the scheduler ({exc})") from exc
+
+    def submit(self, fn: Callable, *args: Any) -> Any:
+        return self.client.submit(fn, *args, pure=False)
+
+    def wait_any(self, futures: set) -> set:
+        from distributed import wait
+
+        return set(wait(list(futures), return_when="FIRST_COMPLETED").done)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def run_sweep(
+    config: SweepConfig,
+    out: str | os.PathLike[str],
+    *,
+    workers: int | None = None,
+    dask: str | None = None,
+    progress: bool | None = None,
+    command_line: Sequence[str] = (),
+) -> SweepOutcome:
+    """Run (or resume) the sweep ``config`` into the folder ``out``.
+
+    Everything that can be checked is checked before the store is touched:
+    a bad configuration, a corrupt database or one that holds another problem
+    raise ``ValueError`` and leave ``out`` as it was.
+    """
+    config.validate()
+    if workers is not None and (isinstance(workers, bool) or workers < 1):
+        raise ValueError(f"compare: --workers must be >= 1; received {workers!r}")
+    out = ensure_writable_dir(out)
+    store = Store(out / "results.db")
+    try:
+        store.claim_problem(config.problem)
+        return _run(config, out, store, workers, dask, progress, command_line)
+    finally:
+        store.close()
+
+
+def _run(
+    config: SweepConfig, out: Path, store: Store, workers: int | None, dask: str | None,
+    progress: bool | None, command_line: Sequence[str],
+) -> SweepOutcome:  # fmt: skip
+    problem = PROBLEMS.get(config.problem)
+    config.write(out / "config.toml")
+    store.record_invocation(command_line)
+    store.set_settings({
+        "num_classes": DATASETS.get(problem.dataset).num_classes,
+        "target_accuracy": config.target_accuracy or problem.target_accuracy,
+        "tune": config.tune,
+        "command": " ".join(command_line),
+    })  # fmt: skip
+    specs = config.runs()
+    store.add_runs(spec.row() for spec in specs)
+    checkpoints = out / "checkpoints"
+    checkpoints.mkdir(exist_ok=True)
+    outcome = SweepOutcome(out=out, total=len(specs))
+
+    def finished(spec: RunSpec, status: str, error: str | None = None) -> None:
+        {"done": outcome.done, "diverged": outcome.diverged}.get(status, []).append(spec.run_id)
+        if status == "failed":
+            outcome.failed.append((spec.run_id, error or ""))
+        bar.update(1)
+
+    todo: list[tuple[RunSpec, bytes | None]] = []
+    with tqdm(
+        total=len(specs),
+        desc="runs",
+        unit="run",
+        disable=None if progress is None else not progress,
+    ) as bar:
+        for spec in specs:
+            row = store.run(spec.run_id)
+            if row["status"] in ("done", "diverged"):
+                finished(spec, row["status"])
+                continue
+            saved = _read(checkpoints / f"{spec.run_id}.npz")
+            if saved is not None:
+                status = _recover(store, spec, saved)
+                if status in ("done", "diverged"):
+                    finished(spec, status)
+                    continue
+            todo.append((spec, saved))
+        if todo:
+            n = workers or os.cpu_count() or 1
+            pool = DaskWorkers(dask) if dask else LocalWorkers(min(n, len(todo)))
+            try:
+                _drive(pool, todo, store, checkpoints, finished)
+            finally:
+                pool.close()
+    return outcome
+
+
+def _drive(pool: Any, todo: list, store: Store, checkpoints: Path, finished: Callable) -> None:
+    """Keep every unfinished run's next epoch in flight until all runs end."""
+    in_flight: dict[Any, RunSpec] = {}
+    for spec, saved in todo:
+        store.set_status(spec.run_id, "running")
+        in_flight[pool.submit(run_epoch, spec.config, saved)] = spec
+    while in_flight:
+        for future in pool.wait_any(set(in_flight)):
+            spec = in_flight.pop(future)
+            try:
+                result = future.result()
+            except Exception as exc:  # the run failed; the sweep goes on
+                message = f"{type(exc).__name__}: {exc}"
+                store.set_status(spec.run_id, "failed", error=message)
+                finished(spec, "failed", message)
+                continue
+            # Checkpoint first, then the rows: a crash in between is repaired on resume.
+            atomic_write(
+                checkpoints / f"{spec.run_id}.npz",
+                lambda f, data=result["checkpoint"]: f.write(data),
+                binary=True,
+            )
+            status = result["status"]
+            with store.transaction() as db:
+                store.insert_epochs(db, spec.run_id, result["epochs"])
+                store.update_status(db, spec.run_id, status, seconds=result["seconds"])
+            if status == "running":
+                in_flight[pool.submit(run_epoch, spec.config, result["checkpoint"])] = spec
+            else:
+                finished(spec, status)
+
+
+def _recover(store: Store, spec: RunSpec, saved: bytes) -> str:
+    """Complete the store from a checkpoint (rows a crash kept from being committed)."""
+    history = checkpoint.from_bytes(saved)["history"]
+    epochs = history["epochs"]
+    if history["diverged"]:
+        status = "diverged"
+    elif len(epochs) >= spec.sweep.epochs:
+        status = "done"
+    else:
+        status = "running"
+    with store.transaction() as db:
+        store.insert_epochs(db, spec.run_id, epochs)
+        store.update_status(db, spec.run_id, status, seconds=sum(e["seconds"] for e in epochs))
+    return status
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
