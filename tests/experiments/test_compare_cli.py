@@ -129,3 +129,38 @@ def test_failed_runs_are_named_and_the_exit_status_is_nonzero(tmp_path):
     with sqlite3.connect(tmp_path / "out" / "results.db") as db:
         rows = db.execute("SELECT status, error FROM runs").fetchall()
     assert [r[0] for r in rows] == ["failed", "failed"] and all(r[1] for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("args", "pattern"),
+    [
+        (
+            ["--problem", "cifar-cnn", "--optimizers", "adam", "--lrs", "1e-3"],
+            "unknown problem 'cifar-cnn'; did you mean 'cifar10-cnn'",
+        ),
+        (["--optimizers", "adam,nesterv", "--lrs", "1e-3"], "unknown optimizer 'nesterv'"),
+        (["--optimizers", "adam", "--lrs", "0"], "learning rates must be > 0; received 0.0"),
+        (
+            ["--optimizers", "adam", "--lrs", "1e-3", "-o", "nu=0.7"],
+            "hyperparameter 'nu' \\(-o\\) is taken by none of the optimizers adam",
+        ),
+        (["--optimizers", "adam"], "the learning-rate grid of 'adam' is empty"),
+    ],
+)
+def test_bad_command_lines_exit_2_with_the_reason(tmp_path, args, pattern):
+    import re
+
+    proc = subprocess.run(
+        [OPTIMLAB, "compare", *args, "--out", str(tmp_path / "out"), "--quiet"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert re.search(pattern, proc.stderr), proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_out_is_required(capsys):
+    from optimlab.cli import main
+
+    assert main(["compare", "--optimizers", "adam", "--lrs", "1e-3"]) == 2
+    assert "--out is required" in capsys.readouterr().err
