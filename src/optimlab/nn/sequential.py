@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from optimlab.nn.module import Module
@@ -37,10 +39,30 @@ class Sequential(Module):
             x = layer.forward(x)
         return x
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        for layer in reversed(self.layers):
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """Back through every layer; returns the gradient with respect to the input.
+
+        ``input_grad=False`` (what training uses) stops at the first layer with
+        parameters and skips its input gradient, which nothing needs: the
+        matrix product ``g W^T`` of a first Dense layer is about a third of an
+        MLP's backward pass. Returns None then.
+        """
+        first = self._first_trainable() if not input_grad else None
+        for index in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[index]
+            if index == first:
+                layer.backward(grad_out, input_grad=False)
+                return None
             grad_out = layer.backward(grad_out)
         return grad_out
+
+    def _first_trainable(self) -> int | None:
+        """Index of the first layer with parameters whose backward can skip ``dx``."""
+        for index, layer in enumerate(self.layers):
+            if layer.parameters():
+                accepts = "input_grad" in inspect.signature(layer.backward).parameters
+                return index if accepts else None
+        return None
 
     def __len__(self) -> int:
         return len(self.layers)

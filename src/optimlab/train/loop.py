@@ -5,6 +5,7 @@ The loop writes no files; whatever must be persisted is handed to callbacks.
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from collections.abc import Sequence
@@ -170,6 +171,8 @@ def _train_epoch(
         disable=None if progress is None else not progress,
     )
     total_loss, correct = 0.0, 0
+    # Training needs no gradient with respect to the data (Sequential can skip it).
+    skip_input_grad = "input_grad" in inspect.signature(model.backward).parameters
     with bar:
         for xb, yb in bar:
             logits = model.forward(xb)
@@ -177,7 +180,10 @@ def _train_epoch(
             if not math.isfinite(batch_loss):
                 return math.nan, math.nan
             optimizer.zero_grad()
-            model.backward(loss.backward())
+            if skip_input_grad:
+                model.backward(loss.backward(), input_grad=False)
+            else:
+                model.backward(loss.backward())
             optimizer.step()
             total_loss += batch_loss * len(yb)
             correct += correct_count(logits, yb)

@@ -97,8 +97,8 @@ def conv2d_forward(
 
 
 def conv2d_backward(
-    grad_out: np.ndarray, cache: Conv2dCache
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    grad_out: np.ndarray, cache: Conv2dCache, *, input_grad: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """Gradients of a convolution.
 
     With ``g = dL/dy`` (N, F, OH, OW), ``G`` its (F, N*OH*OW) matrix and ``Wm``
@@ -111,10 +111,12 @@ def conv2d_backward(
     grad_out : ndarray, shape (N, F, OH, OW)
     cache : Conv2dCache
         From :func:`conv2d_forward`.
+    input_grad : bool
+        ``False`` skips ``dx`` (returned as None).
 
     Returns
     -------
-    dx : ndarray, shape (N, C, H, W)
+    dx : ndarray, shape (N, C, H, W), or None
     dw : ndarray, shape (F, C, kh, kw)
     db : ndarray, shape (F,)
     """
@@ -126,6 +128,8 @@ def conv2d_backward(
     g2d = grad_out.transpose(1, 0, 2, 3).reshape(f, n * oh * ow)  # (F, N*OH*OW), a copy
     dw = (g2d @ cols.T).reshape(f, c, kh, kw)  # (F, CKK) -> (F, C, kh, kw)
     db = g2d.sum(axis=1)  # (F,)
+    if not input_grad:
+        return None, dw, db
     w2d = weight.reshape(f, c * kh * kw)  # (F, CKK)
     dcols = (w2d.T @ g2d).reshape(c, kh, kw, n, oh, ow)  # (CKK, N*OH*OW) -> per tap
     dxp = np.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=dcols.dtype)  # (C, N, Hp, Wp)

@@ -114,10 +114,14 @@ class Conv2D(Module):
         self._out_shape = y.shape
         return y
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        """``grad_out`` (N, F, OH, OW) -> ``dx`` (N, C, H, W); accumulates dW, db."""
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """``grad_out`` (N, F, OH, OW) -> ``dx`` (N, C, H, W); accumulates dW, db.
+
+        ``input_grad=False`` skips ``dx`` (returns None): the first layer of a
+        network needs no gradient with respect to the data.
+        """
         g = check_grad("Conv2D", grad_out, self._out_shape)
-        dx, dw, db = F.conv2d_backward(g, self._cache)
+        dx, dw, db = F.conv2d_backward(g, self._cache, input_grad=input_grad)
         self.weight.accumulate(dw)
         self.bias.accumulate(db)
         return dx

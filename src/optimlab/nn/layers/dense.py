@@ -85,12 +85,18 @@ class Dense(Module):
         y += self.bias.data  # (out,) broadcast over rows
         return y
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        """``grad_out`` (N, out_features) -> ``dx`` (N, in_features); accumulates dW, db."""
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """``grad_out`` (N, out_features) -> ``dx`` (N, in_features); accumulates dW, db.
+
+        ``input_grad=False`` skips ``dx`` (returns None): the first layer of a
+        network needs no gradient with respect to the data.
+        """
         x = self._x
         g = check_grad("Dense", grad_out, None if x is None else (x.shape[0], self.out_features))
         self.weight.accumulate(np.matmul(x.T, g))  # (in, N) @ (N, out)
         self.bias.accumulate(g.sum(axis=0))
+        if not input_grad:
+            return None
         return np.matmul(g, self.weight.data.T)  # (N, out) @ (out, in)
 
     def __repr__(self) -> str:
