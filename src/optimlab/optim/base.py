@@ -79,9 +79,6 @@ class Chain:
 
     def __init__(self, *transforms: Transform) -> None:
         self.transforms = transforms
-        #: Every link works element by element (no norms, no reductions), so a
-        #: large parameter may be updated in slices, in parallel, bit for bit alike.
-        self.elementwise = all(getattr(t, "elementwise", False) for t in transforms)
 
     def init(self, params: Arrays) -> State:
         return {str(i): t.init(params) for i, t in enumerate(self.transforms)}

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import copy
 import difflib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
-from optimlab._threads import num_threads, pool
 from optimlab.nn.module import Module, Parameter
 from optimlab.optim.base import Chain, PerParam, merge, select
 from optimlab.optim.spec import OptimizerSpec
@@ -159,18 +158,15 @@ class Optimizer:
                 continue
             chain = self._current(index)
             state = self._states[index]
-            if len(have) == len(params) and _shardable(chain, state, params):
-                _sharded_step(chain, state, params)
+            if len(have) == len(params):
+                part, chosen = state, params
             else:
-                if len(have) == len(params):
-                    part, chosen = state, params
-                else:
-                    part, chosen = select(state, have), [params[i] for i in have]
-                updates = chain.update([p.grad for p in chosen], part, [p.data for p in chosen])
-                for p, u in zip(chosen, updates, strict=True):
-                    p.data += u
-                if part is not state:
-                    merge(state, part, have)
+                part, chosen = select(state, have), [params[i] for i in have]
+            updates = chain.update([p.grad for p in chosen], part, [p.data for p in chosen])
+            for p, u in zip(chosen, updates, strict=True):
+                p.data += u
+            if part is not state:
+                merge(state, part, have)
             self._counts[index] += 1
         self.step_count += 1
 
@@ -247,76 +243,6 @@ class Optimizer:
     def __repr__(self) -> str:
         hp = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
         return f"{type(self).__name__}({self.name!r}, {hp})"
-
-
-#: Below this many elements a group is updated on one thread (threads cost ~50 us).
-SHARD_MIN_SIZE = 1 << 18
-
-
-def _leaves(state: Any) -> Iterator[Any]:
-    if isinstance(state, dict):
-        for v in state.values():
-            yield from _leaves(v)
-    elif isinstance(state, PerParam):
-        yield from state
-
-
-def _shardable(chain: Chain, state: dict[str, Any], params: list[Parameter]) -> bool:
-    """Whether this step can run as parallel slices (see :func:`_sharded_step`)."""
-    if not chain.elementwise or num_threads() < 2:
-        return False
-    if sum(p.size for p in params) < SHARD_MIN_SIZE:
-        return False
-    arrays = [p.data for p in params] + list(_leaves(state))
-    return all(isinstance(a, np.ndarray) and a.flags.c_contiguous for a in arrays)
-
-
-def _slice_state(state: Any, pieces: list[tuple[int, int, int]]) -> Any:
-    """The state of the slices ``(param index, start, stop)``: views of the arrays."""
-    if isinstance(state, PerParam):
-        return PerParam(state[i].reshape(-1)[lo:hi] for i, lo, hi in pieces)
-    if isinstance(state, dict):
-        return {k: _slice_state(v, pieces) for k, v in state.items()}
-    return state
-
-
-def _keep_scalars(state: dict[str, Any], sliced: dict[str, Any]) -> None:
-    """Counters and running weights: every slice computed the same; keep one's."""
-    for k, v in state.items():
-        if isinstance(v, dict):
-            _keep_scalars(v, sliced[k])
-        elif not isinstance(v, PerParam):
-            state[k] = sliced[k]
-
-
-def _sharded_step(chain: Chain, state: dict[str, Any], params: list[Parameter]) -> None:
-    """One step of an element-wise chain over slices of the parameters, in parallel.
-
-    Every parameter (as a flat view) is cut into one contiguous slice per
-    thread; each thread runs the chain on its slices and its views of the
-    state. NumPy releases the GIL in element-wise loops, so the slices update
-    at the same time, and, with no reductions in the chain, to exactly the
-    numbers of a single-threaded step.
-    """
-    threads = num_threads()
-    shards: list[list[tuple[int, int, int]]] = [[] for _ in range(threads)]
-    for i, p in enumerate(params):
-        bounds = np.linspace(0, p.size, threads + 1).astype(int)
-        for s in range(threads):
-            if bounds[s] < bounds[s + 1]:
-                shards[s].append((i, int(bounds[s]), int(bounds[s + 1])))
-    sliced = [_slice_state(state, pieces) for pieces in shards]
-
-    def work(s: int) -> None:
-        pieces = shards[s]
-        data = [params[i].data.reshape(-1)[lo:hi] for i, lo, hi in pieces]
-        grads = [params[i].grad.reshape(-1)[lo:hi] for i, lo, hi in pieces]
-        for d, u in zip(data, chain.update(grads, sliced[s], data), strict=True):
-            d += u
-
-    for future in [pool().submit(work, s) for s in range(threads) if shards[s]]:
-        future.result()
-    _keep_scalars(state, sliced[0])
 
 
 def values_at(hyperparameters: Mapping[str, Any], count: int) -> dict[str, Any]:

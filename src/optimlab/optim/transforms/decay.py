@@ -14,8 +14,6 @@ class AddDecayedWeights:
     through the optimizer's moments and adaptive scaling.
     """
 
-    elementwise = True  # no reductions: slices of a parameter update alike
-
     def __init__(self, weight_decay: ScalarOrSchedule) -> None:
         self.weight_decay = weight_decay
 
@@ -48,8 +46,6 @@ class DecoupledWeightDecay:
     PyTorch and optax multiply by the learning rate, and so does optimlab.
     The updates pass through unchanged.
     """
-
-    elementwise = True  # no reductions: slices of a parameter update alike
 
     def __init__(self, weight_decay: ScalarOrSchedule, lr: ScalarOrSchedule) -> None:
         self.weight_decay = weight_decay

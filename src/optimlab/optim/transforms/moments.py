@@ -45,8 +45,6 @@ class ScaleByAdam:
     learning rate.
     """
 
-    elementwise = True  # no reductions: slices of a parameter update alike
-
     def __init__(
         self,
         b1: ScalarOrSchedule = 0.9,
@@ -135,8 +133,6 @@ class ScaleByAdamax:
     :math:`\beta_1` is scheduled); ``torch.optim.Adamax`` adds :math:`\epsilon`
     inside the maximum as here.
     """
-
-    elementwise = True  # no reductions: slices of a parameter update alike
 
     def __init__(self, b1: ScalarOrSchedule = 0.9, b2: float = 0.999, eps: float = 1e-8) -> None:
         self.b1, self.b2, self.eps = b1, b2, float(eps)

@@ -27,8 +27,6 @@ class Trace:
     as PyTorch does.
     """
 
-    elementwise = True  # no reductions: slices of a parameter update alike
-
     def __init__(
         self, momentum: ScalarOrSchedule, dampening: float = 0.0, nesterov: bool = False
     ) -> None:
@@ -84,8 +82,6 @@ class QuasiHyperbolicMomentum:
 
     ``nu = 1`` is dampened momentum, ``nu = 0`` plain SGD. As qhoptim's QHM.
     """
-
-    elementwise = True  # no reductions: slices of a parameter update alike
 
     def __init__(self, momentum: ScalarOrSchedule, nu: float) -> None:
         self.momentum = momentum

@@ -13,8 +13,6 @@ class ScaleByLearningRate:
     ``lr`` may be a schedule of the step count (0 at the first step).
     """
 
-    elementwise = True  # no reductions: slices of a parameter update alike
-
     def __init__(self, lr: ScalarOrSchedule) -> None:
         self.lr = lr
 

@@ -25,8 +25,6 @@ class ScaleByLion:
     no correction either).
     """
 
-    elementwise = True  # no reductions: slices of a parameter update alike
-
     def __init__(self, b1: ScalarOrSchedule = 0.9, b2: ScalarOrSchedule = 0.99) -> None:
         self.b1, self.b2 = b1, b2
 
