@@ -146,3 +146,20 @@ def test_channel_stats_uint8_matches_float():
     mean_f, std_f = channel_stats(x.astype(np.float32))
     np.testing.assert_allclose(mean_f, mean, rtol=1e-6)
     np.testing.assert_allclose(std_f, std, rtol=1e-6)
+
+
+def test_reused_shuffle_buffer_gives_the_same_batches_and_no_new_array():
+    x = np.arange(200, dtype=np.float32).reshape(50, 4)
+    y = np.arange(50)
+    fresh = [
+        (a.copy(), b.copy()) for a, b in iterate_batches((x, y), 8, rng=np.random.default_rng(3))
+    ]
+    first = list(iterate_batches((x, y), 8, rng=np.random.default_rng(3), reuse_buffer=True))
+    copies = [(a.copy(), b.copy()) for a, b in first]
+    again = list(iterate_batches((x, y), 8, rng=np.random.default_rng(3), reuse_buffer=True))
+    for (a, b), (c, d), (e, f) in zip(fresh, copies, again, strict=True):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
+        np.testing.assert_array_equal(a, e)
+        np.testing.assert_array_equal(b, f)
+    assert np.shares_memory(first[0][0], again[0][0])  # the same buffer, reused

@@ -57,12 +57,16 @@ class Sequential(Module):
         return grad_out
 
     def _first_trainable(self) -> int | None:
-        """Index of the first layer with parameters whose backward can skip ``dx``."""
-        for index, layer in enumerate(self.layers):
-            if layer.parameters():
-                accepts = "input_grad" in inspect.signature(layer.backward).parameters
-                return index if accepts else None
-        return None
+        """Index of the first layer with parameters whose backward can skip ``dx``
+        (found once: the layers of a Sequential do not change)."""
+        if not hasattr(self, "_first"):
+            self._first = None
+            for index, layer in enumerate(self.layers):
+                if layer.parameters():
+                    accepts = "input_grad" in inspect.signature(layer.backward).parameters
+                    self._first = index if accepts else None
+                    break
+        return self._first
 
     def __len__(self) -> int:
         return len(self.layers)

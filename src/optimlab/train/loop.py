@@ -162,7 +162,7 @@ def _train_epoch(
 ) -> tuple[float, float]:
     """One pass over ``train``; mean loss and accuracy, or ``(nan, nan)`` on divergence."""
     n = len(train.y)
-    batches = iterate_batches(train, batch_size, rng=rng, shuffle=True)
+    batches = iterate_batches(train, batch_size, rng=rng, shuffle=True, reuse_buffer=True)
     bar = tqdm(
         batches,
         total=math.ceil(n / batch_size),
