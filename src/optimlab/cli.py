@@ -177,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--dask", help="a Dask scheduler address, or local:N for a local cluster")
     compare.add_argument("--out", help="the sweep's folder (results.db, plots, report)")
     compare.add_argument("--quiet", action="store_true", help="no progress bar")
+    compare.add_argument(
+        "--no-report", action="store_true",
+        help="only run and store the sweep; build plots and report later with optimlab report",
+    )  # fmt: skip
     compare.set_defaults(handler=_compare)
 
     report = commands.add_parser(
@@ -231,11 +235,13 @@ def _compare(args: argparse.Namespace) -> int:
         config, args.out, workers=args.workers, dask=args.dask,
         progress=False if args.quiet else None, command_line=["optimlab", *sys.argv[1:]],
     )  # fmt: skip
-    md, html = _write_report(args.out)
     print(
         f"{outcome.total} runs: {len(outcome.done)} done, {len(outcome.diverged)} diverged, "
-        f"{len(outcome.failed)} failed\nreport: {html} and {md}"
+        f"{len(outcome.failed)} failed"
     )
+    if not args.no_report:
+        md, html = _write_report(args.out)
+        print(f"report: {html} and {md}")
     if outcome.failed:
         for run_id, error in outcome.failed:
             print(f"failed run {run_id}: {error}", file=sys.stderr)

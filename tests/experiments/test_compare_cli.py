@@ -164,3 +164,13 @@ def test_out_is_required(capsys):
 
     assert main(["compare", "--optimizers", "adam", "--lrs", "1e-3"]) == 2
     assert "--out is required" in capsys.readouterr().err
+
+
+def test_no_report_stores_the_sweep_only(tmp_path):
+    args = ["compare", "--problem", "fmnist-logreg", "--optimizers", "sgd", "--lrs", "0.1",
+            "--epochs", "1", "--train-subset", "2000", "--workers", "1", "--quiet", "--no-report",
+            "--out", str(tmp_path)]  # fmt: skip
+    proc = subprocess.run([OPTIMLAB, *args], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "results.db").exists() and not (tmp_path / "report.md").exists()
+    assert "report:" not in proc.stdout
