@@ -67,11 +67,9 @@ def zeros_like_each(params: Arrays) -> PerParam:
     return PerParam(np.zeros_like(p) for p in params)
 
 
-class Stateless:
-    """Base for transforms whose only state is a step counter (or nothing)."""
-
-    def init(self, params: Arrays) -> State:
-        return {"count": 0}
+def buffers(params: Arrays, *names: str) -> State:
+    """The usual initial state: a step counter and, per name, one zero array per parameter."""
+    return {"count": 0, **{name: zeros_like_each(params) for name in names}}
 
 
 class Chain:

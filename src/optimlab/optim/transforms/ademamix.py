@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from optimlab.optim.base import Arrays, State, zeros_like_each
+from optimlab.optim.base import Arrays, State, buffers
 from optimlab.optim.transforms._torch_ops import lerp_
 
 
@@ -41,13 +41,7 @@ class ScaleByAdEMAMix:
         self.t_alpha_beta3 = None if t_alpha_beta3 is None else float(t_alpha_beta3)
 
     def init(self, params: Arrays) -> State:
-        return {
-            "count": 0,
-            "m": zeros_like_each(params),
-            "v": zeros_like_each(params),
-            "slow": zeros_like_each(params),
-            "out": zeros_like_each(params),
-        }
+        return buffers(params, "m", "v", "slow", "out")
 
     def schedules(self, t: int) -> tuple[float, float]:
         r"""``(alpha_t, beta3_t)`` at step ``t`` (from 1)."""

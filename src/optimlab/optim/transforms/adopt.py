@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimlab.optim.base import Arrays, ScalarOrSchedule, State, value_at, zeros_like_each
+from optimlab.optim.base import Arrays, ScalarOrSchedule, State, buffers, value_at
 from optimlab.optim.transforms._torch_ops import lerp_
 
 
@@ -38,12 +38,7 @@ class ScaleByADOPT:
         self.clip_exponent = None if clip_exponent is None else float(clip_exponent)
 
     def init(self, params: Arrays) -> State:
-        return {
-            "count": 0,
-            "m": zeros_like_each(params),
-            "v": zeros_like_each(params),
-            "out": zeros_like_each(params),
-        }
+        return buffers(params, "m", "v", "out")
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
         count = state["count"]

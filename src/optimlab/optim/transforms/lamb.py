@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimlab.optim.base import Arrays, ScalarOrSchedule, State, value_at, zeros_like_each
+from optimlab.optim.base import Arrays, ScalarOrSchedule, State, buffers, value_at
 from optimlab.optim.transforms._torch_ops import global_norm, rectification
 
 #: pytorch_optimizer's ``Lamb.clamp``: the weight norm in the trust ratio is capped here.
@@ -60,12 +60,7 @@ class ScaleByLamb:
         self.adam, self.pre_norm = bool(adam), bool(pre_norm)
 
     def init(self, params: Arrays) -> State:
-        return {
-            "count": 0,
-            "m": zeros_like_each(params),
-            "v": zeros_like_each(params),
-            "out": zeros_like_each(params),
-        }
+        return buffers(params, "m", "v", "out")
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
         count = state["count"]

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from optimlab.optim.base import Arrays, ScalarOrSchedule, State, value_at, zeros_like_each
+from optimlab.optim.base import Arrays, ScalarOrSchedule, State, buffers, value_at, zeros_like_each
 
 
 class ScaleByAdagrad:
@@ -133,12 +133,7 @@ class ScaleByAdadelta:
         self.rho, self.eps = float(rho), float(eps)
 
     def init(self, params: Arrays) -> State:
-        return {
-            "count": 0,
-            "v": zeros_like_each(params),
-            "u": zeros_like_each(params),
-            "out": zeros_like_each(params),
-        }
+        return buffers(params, "v", "u", "out")
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
         state["count"] += 1
@@ -242,12 +237,7 @@ class ScaleByRAdam:
         self.b1, self.b2, self.eps = float(b1), float(b2), float(eps)
 
     def init(self, params: Arrays) -> State:
-        return {
-            "count": 0,
-            "m": zeros_like_each(params),
-            "v": zeros_like_each(params),
-            "out": zeros_like_each(params),
-        }
+        return buffers(params, "m", "v", "out")
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
         state["count"] = t = state["count"] + 1
