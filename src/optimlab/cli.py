@@ -35,14 +35,19 @@ def parse_override(text: str) -> tuple[str, Any]:
     return name.strip(), parse_value(value)
 
 
-def int_list(text: str) -> tuple[int, ...]:
-    """``"128,64"`` -> ``(128, 64)``, each >= 1."""
+def _comma_list(text: str, kind: type, what: str, example: str) -> list:
+    """``text`` split at commas, each part converted by ``kind`` (argparse error if not)."""
     try:
-        values = tuple(int(part) for part in text.split(","))
+        return [kind(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers (e.g. 128,64); received {text!r}"
+            f"expected comma-separated {what} (e.g. {example}); received {text!r}"
         ) from None
+
+
+def int_list(text: str) -> tuple[int, ...]:
+    """``"128,64"`` -> ``(128, 64)``, each >= 1."""
+    values = tuple(_comma_list(text, int, "integers", "128,64"))
     if any(v < 1 for v in values):
         raise argparse.ArgumentTypeError(f"expected sizes >= 1; received {text!r}")
     return values
@@ -50,27 +55,17 @@ def int_list(text: str) -> tuple[int, ...]:
 
 def float_list(text: str) -> list[float]:
     """``"1e-3,1e-2"`` -> ``[0.001, 0.01]``."""
-    try:
-        return [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated numbers (e.g. 1e-3,1e-2); received {text!r}"
-        ) from None
+    return _comma_list(text, float, "numbers", "1e-3,1e-2")
 
 
 def name_list(text: str) -> list[str]:
     """``"adam,nesterov"`` -> ``["adam", "nesterov"]``."""
-    return [part.strip() for part in text.split(",") if part.strip()]
+    return _comma_list(text, str.strip, "names", "adam,nesterov")
 
 
 def seed_list(text: str) -> list[int]:
     """``"0,1,2"`` -> ``[0, 1, 2]``."""
-    try:
-        return [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers (e.g. 0,1,2); received {text!r}"
-        ) from None
+    return _comma_list(text, int, "integers", "0,1,2")
 
 
 def build_parser() -> argparse.ArgumentParser:
