@@ -231,19 +231,19 @@ def _drive(pool: Any, todo: list, store: Store, checkpoints: Path, finished: Cal
                 store.set_status(spec.run_id, "failed", error=message)
                 finished(spec, "failed", message)
                 continue
+            status = result["status"]
+            if status == "running":  # the worker need not wait for the disk
+                in_flight[pool.submit(run_epoch, spec.config, result["checkpoint"])] = spec
             # Checkpoint first, then the rows: a crash in between is repaired on resume.
             atomic_write(
                 checkpoints / f"{spec.run_id}.npz",
                 lambda f, data=result["checkpoint"]: f.write(data),
                 binary=True,
             )
-            status = result["status"]
             with store.transaction() as db:
                 store.insert_epochs(db, spec.run_id, result["epochs"])
                 store.update_status(db, spec.run_id, status, seconds=result["seconds"])
-            if status == "running":
-                in_flight[pool.submit(run_epoch, spec.config, result["checkpoint"])] = spec
-            else:
+            if status != "running":
                 finished(spec, status)
 
 
