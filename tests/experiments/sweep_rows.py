@@ -26,3 +26,26 @@ def run_rows(db_path: Path) -> list[tuple]:
                 "FROM runs"
             ).fetchall()
         )
+
+
+def add_run(
+    store, run_id: str, optimizer: str, lr: float, seed: int, status: str, records=(), *,
+    error: str | None = None, seconds: float = 0.0, **config,
+) -> str:  # fmt: skip
+    """Put one synthetic run (its ``runs`` row, epoch rows and status) into ``store``.
+
+    ``config`` overrides the run configuration's defaults (``hyperparameters``,
+    ``epochs``, ``batch_size``, ``schedule``, ``warmup``).
+    """
+    config = {
+        "problem": "toy", "optimizer": optimizer, "lr": lr, "seed": seed,
+        "hyperparameters": {}, "epochs": 3, "batch_size": 32, "schedule": "constant",
+        "warmup": 0, **config,
+    }  # fmt: skip
+    row = {key: config[key] for key in ("problem", "optimizer", "lr", "seed", "hyperparameters")}
+    store.add_runs([{**row, "run_id": run_id, "epochs": config["epochs"], "config": config}])
+    if records:
+        store.add_epochs(run_id, records)
+    if status != "pending":
+        store.set_status(run_id, status, error=error, seconds=seconds)
+    return run_id

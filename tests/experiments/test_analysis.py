@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+import sweep_rows
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -30,32 +31,6 @@ from optimlab.experiments.store import Store
 
 def add_run(store, optimizer, lr, seed, status, vals=(), losses=None, error=None):
     """One run with an epoch per validation accuracy in ``vals`` (2 s each)."""
-    run_id = f"{optimizer}-{lr:g}-{seed}"
-    config = {
-        "problem": "toy",
-        "optimizer": optimizer,
-        "lr": lr,
-        "seed": seed,
-        "hyperparameters": {},
-        "epochs": 3,
-        "batch_size": 32,
-        "schedule": "constant",
-        "warmup": 0,
-    }
-    store.add_runs(
-        [
-            {
-                "run_id": run_id,
-                "problem": "toy",
-                "optimizer": optimizer,
-                "lr": lr,
-                "seed": seed,
-                "hyperparameters": {},
-                "epochs": 3,
-                "config": config,
-            }
-        ]
-    )
     losses = losses or [1.0 / (i + 1) for i in range(len(vals))]
     records = [
         {
@@ -68,11 +43,10 @@ def add_run(store, optimizer, lr, seed, status, vals=(), losses=None, error=None
         }
         for i, (v, loss) in enumerate(zip(vals, losses, strict=True))
     ]
-    if records:
-        store.add_epochs(run_id, records)
-    if status != "pending":
-        store.set_status(run_id, status, error=error, seconds=2.0 * len(vals))
-    return run_id
+    return sweep_rows.add_run(
+        store, f"{optimizer}-{lr:g}-{seed}", optimizer, lr, seed, status, records,
+        error=error, seconds=2.0 * len(vals),
+    )  # fmt: skip
 
 
 @pytest.fixture

@@ -6,43 +6,17 @@ import csv
 import json
 
 import pytest
+import sweep_rows
 
 from optimlab.experiments.export import export
 from optimlab.experiments.store import Store, StoreError
 
 
 def add_run(store, optimizer, lr, seed, status, epochs=(), error=None):
-    run_id = f"{optimizer}-{lr!r}-{seed}"
-    config = {
-        "problem": "toy",
-        "optimizer": optimizer,
-        "lr": lr,
-        "seed": seed,
-        "hyperparameters": {"betas": [0.9, 0.999]},
-        "epochs": 2,
-        "batch_size": 32,
-        "schedule": "constant",
-        "warmup": 0,
-    }
-    store.add_runs(
-        [
-            {
-                "run_id": run_id,
-                "problem": "toy",
-                "optimizer": optimizer,
-                "lr": lr,
-                "seed": seed,
-                "hyperparameters": {"betas": [0.9, 0.999]},
-                "epochs": 2,
-                "config": config,
-            }
-        ]
-    )
-    if epochs:
-        store.add_epochs(run_id, epochs)
-    if status != "pending":
-        store.set_status(run_id, status, error=error, seconds=0.1 + 0.2)
-    return run_id
+    return sweep_rows.add_run(
+        store, f"{optimizer}-{lr!r}-{seed}", optimizer, lr, seed, status, epochs,
+        error=error, seconds=0.1 + 0.2, hyperparameters={"betas": [0.9, 0.999]}, epochs=2,
+    )  # fmt: skip
 
 
 def record(epoch, value):

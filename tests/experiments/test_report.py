@@ -7,6 +7,7 @@ import re
 
 import matplotlib.image
 import pytest
+import sweep_rows
 
 from optimlab.experiments.report import write_report
 from optimlab.experiments.store import Store
@@ -16,32 +17,6 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def add_run(store, optimizer, lr, seed, status, vals=(), error=None):
-    run_id = f"{optimizer}-{lr:g}-s{seed}"
-    config = {
-        "problem": "toy",
-        "optimizer": optimizer,
-        "lr": lr,
-        "seed": seed,
-        "hyperparameters": {"momentum": 0.9},
-        "epochs": 3,
-        "batch_size": 64,
-        "schedule": "cosine",
-        "warmup": 1,
-    }
-    store.add_runs(
-        [
-            {
-                "run_id": run_id,
-                "problem": "toy",
-                "optimizer": optimizer,
-                "lr": lr,
-                "seed": seed,
-                "hyperparameters": {"momentum": 0.9},
-                "epochs": 3,
-                "config": config,
-            }
-        ]
-    )
     records = [
         {
             "epoch": i + 1,
@@ -53,11 +28,11 @@ def add_run(store, optimizer, lr, seed, status, vals=(), error=None):
         }
         for i, v in enumerate(vals)
     ]
-    if records:
-        store.add_epochs(run_id, records)
-    if status != "pending":
-        store.set_status(run_id, status, error=error, seconds=1.5 * len(vals))
-    return run_id
+    return sweep_rows.add_run(
+        store, f"{optimizer}-{lr:g}-s{seed}", optimizer, lr, seed, status, records,
+        error=error, seconds=1.5 * len(vals), hyperparameters={"momentum": 0.9},
+        batch_size=64, schedule="cosine", warmup=1,
+    )  # fmt: skip
 
 
 @pytest.fixture
