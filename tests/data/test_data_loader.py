@@ -148,6 +148,15 @@ def test_channel_stats_uint8_matches_float():
     np.testing.assert_allclose(std_f, std, rtol=1e-6)
 
 
+def test_channel_stats_uint8_counts_across_histogram_chunks():
+    # 2 channels of 1.2M pixels each: each channel's histogram takes two chunks.
+    x = np.random.default_rng(1).integers(0, 256, (750, 2, 40, 40), dtype=np.uint8)
+    x[:, 1] //= 3  # different statistics per channel
+    mean, std = channel_stats(x)
+    np.testing.assert_allclose(mean, x.astype(np.float64).mean(axis=(0, 2, 3)), rtol=1e-12)
+    np.testing.assert_allclose(std, x.astype(np.float64).std(axis=(0, 2, 3)), rtol=1e-12)
+
+
 def test_reused_shuffle_buffer_gives_the_same_batches_and_no_new_array():
     x = np.arange(200, dtype=np.float32).reshape(50, 4)
     y = np.arange(50)
