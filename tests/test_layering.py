@@ -1,4 +1,5 @@
-"""The imports flow one way: data, nn -> optim -> train -> experiments -> cli."""
+"""The imports flow one way: data, nn, problems -> optim -> train -> experiments
+-> trajectories -> cli."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "optimlab"
 
 # For each package: the optimlab packages it must never import.
 FORBIDDEN = {
-    "data": {"nn", "optim", "train", "experiments", "cli"},
-    "nn": {"data", "optim", "train", "experiments", "cli"},
-    "optim": {"data", "train", "experiments", "cli"},
-    "train": {"experiments", "cli"},
-    "experiments": {"cli"},
+    "data": {"nn", "optim", "train", "experiments", "cli", "problems", "trajectories"},
+    "nn": {"data", "optim", "train", "experiments", "cli", "problems", "trajectories"},
+    "problems": {"data", "nn", "optim", "train", "experiments", "cli", "trajectories"},
+    "optim": {"data", "train", "experiments", "cli", "problems", "trajectories"},
+    "train": {"experiments", "cli", "problems", "trajectories"},
+    "experiments": {"cli", "trajectories"},
+    "trajectories": {"data", "train", "cli"},
 }
 
 
@@ -53,7 +56,8 @@ def test_layering_check_sees_a_violation(tmp_path):
 
 def test_import_is_light():
     code = (
-        "import sys, optimlab, optimlab.nn, optimlab.optim, optimlab.data, optimlab.train;"
+        "import sys, optimlab, optimlab.nn, optimlab.optim, optimlab.data, optimlab.train,"
+        " optimlab.problems, optimlab.trajectories;"
         "heavy = [m for m in ('matplotlib', 'torch', 'dask') if m in sys.modules];"
         "print(','.join(heavy))"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -61,6 +62,14 @@ def float_list(text: str) -> list[float]:
 def name_list(text: str) -> list[str]:
     """``"adam,nesterov"`` -> ``["adam", "nesterov"]``."""
     return _comma_list(text, str.strip, "names", "adam,nesterov")
+
+
+def point(text: str) -> tuple[float, float]:
+    """``"-1.5,2"`` -> ``(-1.5, 2.0)``."""
+    values = _comma_list(text, float, "numbers", "-1.5,2")
+    if len(values) != 2:
+        raise argparse.ArgumentTypeError(f"expected a point X,Y (e.g. -1.5,2); received {text!r}")
+    return values[0], values[1]
 
 
 def seed_list(text: str) -> list[int]:
@@ -189,6 +198,49 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", default="csv", help="csv (default)")
     export.set_defaults(handler=_export)
 
+    paths = commands.add_parser(
+        "trajectories",
+        help="optimizers on a 2-D test function: paths, convergence curves, an animation",
+        description="Run optimizers on a 2-D test function and write OUT/trajectories.png "
+        "(paths on a contour plot), OUT/convergence.png (distance to the nearest minimum and "
+        "value per step), OUT/trajectories.gif (the paths moving together) and "
+        "OUT/summary.json (rate, final value and distance per optimizer).",
+    )
+    paths.add_argument("--list-functions", action="store_true", help="list the functions and exit")
+    paths.add_argument(
+        "--function", default="rosenbrock", help="test function (default: rosenbrock)"
+    )
+    paths.add_argument(
+        "--optimizers", type=name_list, default=["sgd", "momentum", "nesterov", "adam"],
+        help="comma-separated optimizer names (default: sgd,momentum,nesterov,adam)",
+    )  # fmt: skip
+    paths.add_argument("--steps", type=int, default=500, help="steps per optimizer (default: 500)")
+    paths.add_argument(
+        "--lrs", type=float_list,
+        help="one learning rate for all, or one per optimizer in order (default: each "
+        "optimizer's own default); with --tune, the grid searched",
+    )  # fmt: skip
+    paths.add_argument(
+        "--tune", action="store_true",
+        help="per optimizer, search a log grid of rates for the lowest final value",
+    )  # fmt: skip
+    paths.add_argument("--start", type=point, help="start point X,Y (default: the function's)")
+    paths.add_argument("--noise", type=float, default=0.0, help="Gaussian gradient noise (std)")
+    paths.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
+    paths.add_argument(
+        "-p", dest="function_params", type=parse_override, action="append", default=[],
+        metavar="NAME=VALUE", help="a parameter of the function, e.g. condition=100 for quadratic",
+    )  # fmt: skip
+    paths.add_argument(
+        "-o", dest="overrides", type=parse_override, action="append", default=[],
+        metavar="[OPTIMIZER.]NAME=VALUE",
+        help="a hyperparameter for every optimizer that takes it (or for one: adam.betas=0.9,0.99)",
+    )  # fmt: skip
+    paths.add_argument("--frames", type=int, default=100, help="GIF frames (default: 100)")
+    paths.add_argument("--fps", type=int, default=20, help="GIF frames per second (default: 20)")
+    paths.add_argument("--out", help="folder for the pictures and summary.json")
+    paths.set_defaults(handler=_trajectories)
+
     optimizers = commands.add_parser(
         "optimizers",
         help="list every optimizer name, or show one optimizer's update equations",
@@ -265,6 +317,68 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _per_optimizer(overrides: list[tuple[str, Any]], names: list[str]) -> dict[str, dict[str, Any]]:
+    """``-o`` values by optimizer: ``NAME=V`` goes to every optimizer taking ``NAME``."""
+    from optimlab import optim
+
+    taken: dict[str, dict[str, Any]] = {n: {} for n in names}
+    for key, value in overrides:
+        target, dot, hp = key.rpartition(".")
+        if dot and target not in taken:
+            raise ValueError(f"-o {key}: {target!r} is not among the optimizers {', '.join(names)}")
+        chosen = [target] if dot else [n for n in names if hp in optim.hyperparameters_of(n)]
+        if not chosen:
+            raise ValueError(f"-o {key}: none of {', '.join(names)} takes {hp!r}")
+        for name in chosen:
+            taken[name][hp] = value
+    return taken
+
+
+def _trajectories(args: argparse.Namespace) -> int:
+    from optimlab import problems, trajectories
+
+    if args.list_functions:
+        for name in problems.FUNCTIONS.names():
+            fn = problems.get_function(name)
+            params = problems.parameters_of(name)
+            extra = f"\n    parameters: {', '.join(params)}" if params else ""
+            (x0, x1), (y0, y1) = fn.window
+            print(
+                f"{fn.describe()}\n    window x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}]; "
+                f"default start ({fn.start[0]:g}, {fn.start[1]:g}){extra}"
+            )
+        return 0
+    if not args.out:
+        raise ValueError("--out is required: the folder for the pictures and summary.json")
+    function = problems.get_function(
+        args.function, noise=args.noise, seed=args.seed, **dict(args.function_params)
+    )
+    if args.frames < 2:
+        raise ValueError(f"--frames must be >= 2; received {args.frames}")
+    if args.fps < 1:
+        raise ValueError(f"--fps must be >= 1; received {args.fps}")
+    runs = trajectories.run(
+        function, args.optimizers, steps=args.steps, lrs=None if args.tune else args.lrs,
+        start=args.start, hyperparameters=_per_optimizer(args.overrides, args.optimizers),
+        tune=args.tune, grid=args.lrs if args.tune else None,
+    )  # fmt: skip
+    paths = trajectories.save_outputs(args.out, runs, frames=args.frames, fps=args.fps)
+    tunings = runs.tunings
+    kind = function.target_kind
+    x, y = runs[args.optimizers[0]].points[0]
+    print(f"{function.name}, {args.steps} steps from ({x:g}, {y:g})")
+    print(f"{'optimizer':<24}{'lr':>10}{'final value':>16}{'distance to ' + kind:>30}")
+    for name, run in runs.items():
+        note = f"  diverged at step {run.diverged_at}" if run.diverged else ""
+        if tunings and tunings[name].at_edge:
+            note += "  (best rate at the edge of the grid)"
+        if tunings and tunings[name].best_lr is None:
+            note += "  (every rate of the grid diverged)"
+        print(f"{name:<24}{run.lr:>10.3g}{run.final_value:>16.6g}{run.final_distance:>30.6g}{note}")
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
 def _format_defaults(defaults: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in defaults.items())
 
@@ -329,10 +443,24 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+_NEGATIVE_POINT = re.compile(r"^-\d*\.?\d+(e[-+]?\d+)?,")
+
+
+def _join_negative_points(argv: Sequence[str]) -> list[str]:
+    """``--start -1.5,2`` -> ``--start=-1.5,2``: argparse takes ``-1.5,2`` for an option."""
+    out: list[str] = []
+    for token in argv:
+        if out and out[-1] == "--start" and _NEGATIVE_POINT.match(token):
+            out[-1] = f"--start={token}"
+        else:
+            out.append(token)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``optimlab`` console script; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_points(sys.argv[1:] if argv is None else argv))
     try:
         return args.handler(args)
     except BrokenPipeError:  # `optimlab optimizers | head`

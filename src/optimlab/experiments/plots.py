@@ -9,7 +9,8 @@ from optimlab.io import atomic_open
 from optimlab.train.history import History
 
 
-def _pyplot():
+def pyplot():
+    """``matplotlib.pyplot`` on the file-only Agg backend (imported on first use)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -20,7 +21,7 @@ def _pyplot():
 
 def save_figure(fig, path: str | os.PathLike[str]) -> None:
     """Save ``fig`` as PNG atomically (temporary file, then rename) and close it."""
-    plt = _pyplot()
+    plt = pyplot()
     try:
         with atomic_open(path, "wb") as f:
             fig.savefig(f, format="png", dpi=120, bbox_inches="tight")
@@ -31,7 +32,7 @@ def save_figure(fig, path: str | os.PathLike[str]) -> None:
 def _curves(
     history: History, columns: Sequence[tuple[str, str]], ylabel: str, title: str, *, log: bool
 ):
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     epochs = history.column("epoch")
     for column, label in columns:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from optimlab.experiments.analysis import Cell, TunedChoice, curve, summarize, tuned
-from optimlab.experiments.plots import _pyplot, save_figure
+from optimlab.experiments.plots import pyplot, save_figure
 from optimlab.experiments.store import Store
 
 FIGURES = ("loss.png", "val_accuracy.png", "lr_sensitivity.png", "time.png")
@@ -80,7 +80,7 @@ def _curves(
     log: bool,
 ):
     """One mean curve with a min–max band per optimizer; × where a diverged run stopped."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     drawn = diverged_drawn = False
     for name, choice in choices.items():
@@ -134,7 +134,7 @@ def _sensitivity(
     cells: Sequence[Cell], choices: dict[str, TunedChoice], colors: dict[str, str], chance: float
 ):
     """Final validation accuracy against the rate; diverged runs as × at chance."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     drawn = diverged_drawn = False
     for name, choice in choices.items():
