@@ -16,6 +16,7 @@ The TOML form (``--config sweep.toml``; the sweep actually run is written to
     batch_size = 128
     schedule = "cosine"           # learning-rate schedule (constant by default)
     warmup = 100                  # steps of linear warm-up
+    init = "he"                   # weight initialiser (default: the problem's)
     tune = true
 
     [hyperparameters]             # for every optimizer that takes them
@@ -39,6 +40,7 @@ from typing import Any
 
 from optimlab.experiments.problems import PROBLEMS
 from optimlab.io import atomic_write
+from optimlab.nn.init import INITIALIZERS
 from optimlab.optim import resolve
 from optimlab.optim.optimizer import check_hyperparameter_names, values_at
 from optimlab.optim.schedules import SCHEDULES
@@ -49,6 +51,7 @@ RUN_KEYS = ("lrs", "schedule", "warmup")
 KEYS = {
     "problem", "optimizers", "lrs", "seeds", "epochs", "batch_size", "schedule", "warmup",
     "tune", "val_fraction", "train_subset", "target_accuracy", "hyperparameters", "optimizer",
+    "init",
 }  # fmt: skip
 
 
@@ -68,6 +71,7 @@ class SweepConfig:
     val_fraction: float = 0.1
     train_subset: int | None = None
     target_accuracy: float | None = None
+    init: str | None = None
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     per_optimizer: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -137,6 +141,8 @@ class SweepConfig:
     def validate(self) -> None:
         """Every check that can be made before anything is loaded or written."""
         PROBLEMS.get(self.problem)
+        if self.init is not None:
+            INITIALIZERS.get(self.init)
         SCHEDULES.get(self.schedule)
         if not self.optimizers:
             raise ValueError(
@@ -218,8 +224,12 @@ class RunSpec:
 
     @property
     def config(self) -> dict[str, Any]:
-        """The run's full configuration (JSON-able): what determines its numbers."""
-        return {
+        """The run's full configuration (JSON-able): what determines its numbers.
+
+        ``init`` appears only when the sweep sets it, so the runs of sweeps
+        written before it existed keep their ``run_id``.
+        """
+        config = {
             "problem": self.problem,
             "optimizer": self.optimizer,
             "lr": self.lr,
@@ -232,6 +242,9 @@ class RunSpec:
             "val_fraction": self.sweep.val_fraction,
             "train_subset": self.sweep.train_subset,
         }
+        if self.sweep.init is not None:
+            config["init"] = INITIALIZERS.canonical(self.sweep.init)
+        return config
 
     @property
     def run_id(self) -> str:

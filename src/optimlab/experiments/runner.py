@@ -56,9 +56,12 @@ def build_run(config: dict[str, Any]) -> tuple[Any, Any, Any, np.random.Generato
     problem = PROBLEMS.get(config["problem"])
     splits = problem_data(config["problem"], config["val_fraction"], config["train_subset"])
     init_seq, batch_seq = np.random.SeedSequence(config["seed"]).spawn(2)
+    options = dict(problem.model_kwargs)
+    if config.get("init") is not None:
+        options["init"] = config["init"]
     model = build_model(
         problem.model, splits.input_shape, splits.num_classes,
-        rng=np.random.default_rng(init_seq), **problem.model_kwargs,
+        rng=np.random.default_rng(init_seq), **options,
     )  # fmt: skip
     steps = config["epochs"] * math.ceil(len(splits.train.y) / config["batch_size"])
     hyperparameters = {
