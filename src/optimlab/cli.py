@@ -167,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--batch-size", type=int)
     compare.add_argument("--schedule", help="learning-rate schedule (default: constant)")
     compare.add_argument("--warmup", type=int, help="steps of linear warm-up")
+    compare.add_argument("--init", help="weight initialiser, e.g. he (default: the problem's)")
     compare.add_argument(
         "-o", dest="overrides", type=parse_override, action="append", default=[],
         metavar="NAME=VALUE", help="a hyperparameter for every optimizer that takes it",
@@ -241,6 +242,24 @@ def build_parser() -> argparse.ArgumentParser:
     paths.add_argument("--out", help="folder for the pictures and summary.json")
     paths.set_defaults(handler=_trajectories)
 
+    study = commands.add_parser(
+        "study",
+        help="re-run a published study and write its page (seed: the from-scratch study)",
+        description="Run (or resume) the study's sweep into OUT, then write its page from "
+        "OUT/results.db: tables, figures and a verdict on each of the original's conclusions.",
+    )
+    study.add_argument("name", choices=["seed"], help="the study: seed (examples/seed_study.toml)")
+    study.add_argument("--out", default="results/seed-study", help="the sweep's folder")
+    study.add_argument("--page", default="docs/seed-study.md", help="the page to write")
+    study.add_argument("--config", help="the sweep file (default: the study's own)")
+    study.add_argument("--workers", type=int, help="local worker processes (default: cores)")
+    study.add_argument("--dask", help="a Dask scheduler address, or local:N")
+    study.add_argument(
+        "--page-only", action="store_true", help="write the page from the database as it is"
+    )
+    study.add_argument("--quiet", action="store_true", help="no progress bar")
+    study.set_defaults(handler=_study)
+
     optimizers = commands.add_parser(
         "optimizers",
         help="list every optimizer name, or show one optimizer's update equations",
@@ -257,7 +276,7 @@ def _sweep_config(args: argparse.Namespace) -> Any:
 
     config = SweepConfig.from_toml(args.config) if args.config else SweepConfig()
     for key in ("problem", "optimizers", "lrs", "seeds", "epochs", "batch_size", "schedule",
-                "warmup", "train_subset", "target_accuracy"):  # fmt: skip
+                "warmup", "train_subset", "target_accuracy", "init"):  # fmt: skip
         value = getattr(args, key)
         if value is not None:
             setattr(config, key, value)
@@ -376,6 +395,28 @@ def _trajectories(args: argparse.Namespace) -> int:
             note += "  (every rate of the grid diverged)"
         print(f"{name:<24}{run.lr:>10.3g}{run.final_value:>16.6g}{run.final_distance:>30.6g}{note}")
     print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def _study(args: argparse.Namespace) -> int:
+    from optimlab.experiments.studies.seed import study_config
+    from optimlab.experiments.studies.seed_page import write_page
+
+    if not args.page_only:
+        from optimlab.experiments.sweep import run_sweep
+
+        config = study_config(args.config)
+        print(f"seed study: {len(config.runs())} runs of {config.problem} into {args.out}")
+        outcome = run_sweep(
+            config, args.out, workers=args.workers, dask=args.dask,
+            progress=False if args.quiet else None, command_line=["optimlab", *sys.argv[1:]],
+        )  # fmt: skip
+        print(
+            f"{outcome.total} runs: {len(outcome.done)} done, {len(outcome.diverged)} "
+            f"diverged, {len(outcome.failed)} failed"
+        )
+    page = write_page(args.out, args.page, command="optimlab study seed")
+    print(f"wrote {page} and its figures in {page.with_suffix('')}/")
     return 0
 
 

@@ -1,0 +1,1 @@
+"""Published studies re-run with optimlab: their sweeps, verdicts and generated pages."""

@@ -1,0 +1,259 @@
+"""The seed study: the from-scratch study's 25 optimizers re-run with 5 seeds, judged.
+
+The original (github.com/timvvvht/Neural-Networks-and-Optimizers-from-scratch)
+trained a 784-128-64-10 ReLU network with He-normal initialisation on MNIST,
+batch 128, 20 epochs, every optimizer at learning rate 1e-3, one seed, and
+concluded:
+
+1. QHAdamW reaches the lowest training loss;
+2. Nesterov reaches the best validation accuracy;
+3. momentum methods are much more sensitive to the learning rate than the
+   Adam family.
+
+:func:`study_config` is that study as a sweep (``examples/seed_study.toml``:
+5 seeds, and a log grid of rates shared by every optimizer so that both the
+fixed-rate comparison and the tuned one come from the same runs).
+:func:`verdicts` tests each conclusion on the stored runs, and
+:func:`write_page` writes the page (``docs/seed-study.md``) with the tables,
+figures and verdicts, from the database alone.
+
+How a conclusion is judged
+    "X is best" holds when X has the best mean over seeds and Welch's t-test
+    separates it from the runner-up (two-sided p < 0.05); it does not hold
+    when another optimizer is better and the test separates them; otherwise
+    the difference is within the noise of the seeds. The sensitivity
+    conclusion compares, per optimizer, the drop of mean final validation
+    accuracy one decade away from its best rate (averaged over the
+    neighbours the grid has), between the momentum methods and the Adam
+    family: it holds when the momentum methods drop at least twice as much
+    and Welch's test separates the two groups.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from optimlab.data import DATASETS
+from optimlab.data.datasets import dataset_dir
+from optimlab.experiments.analysis import Cell, Stat, summarize, sweep_settings, welch_t_test
+from optimlab.experiments.config import SweepConfig
+from optimlab.experiments.store import Store
+
+#: The sweep, shipped with the package; ``examples/seed_study.toml`` is the same file.
+CONFIG = Path(__file__).with_name("seed_study.toml")
+#: The study's one learning rate.
+FIXED_LR = 1e-3
+
+#: optimlab name -> (the original's class, final train loss, final validation accuracy %),
+#: as its notebook printed them (MNIST, one seed, lr 1e-3).
+ORIGINAL: dict[str, tuple[str, float, float]] = {
+    "sgd": ("Gradient_Descent", 0.4016, 89.92),
+    "momentum": ("SGDM", 0.0332, 97.65),
+    "nesterov": ("Nesterov", 0.0307, 97.73),
+    "adagrad": ("Adagrad", 0.2319, 93.79),
+    "rmsprop": ("RMSprop", 0.0553, 97.33),
+    "adadelta": ("Adadelta", 0.0745, 97.18),
+    "adam": ("Adam", 0.0080, 97.65),
+    "adamw": ("AdamW", 0.0079, 97.70),
+    "nadam": ("NAdam", 0.0078, 97.68),
+    "adamax": ("Adamax", 0.1332, 95.98),
+    "demon-momentum": ("DemonSGDM", 0.2218, 93.97),
+    "demon-nesterov": ("DemonNesterov", 0.2217, 93.99),
+    "demon-adam": ("DemonAdam", 0.0080, 97.46),
+    "demon-adamw": ("DemonAdamW", 0.0225, 96.76),
+    "demon-adamax": ("DemonAdamax", 0.1337, 95.98),
+    "demon-adamaxw": ("DemonAdamaxW", 0.1338, 95.98),
+    "nadamw": ("NAdamW", 0.0079, 97.62),
+    "adamaxw": ("AdamaxW", 0.1332, 95.97),
+    "qhm": ("QHM", 0.4016, 89.92),
+    "qhadam": ("QHAdam", 0.0080, 97.69),
+    "qhadamw": ("QHAdamW", 0.0077, 97.69),
+    "demon-qhadam": ("DemonQHAdam", 0.0080, 97.68),
+    "demon-qhadamw": ("DemonQHAdamW", 0.0077, 97.68),
+}
+#: The original's runs without an optimlab counterpart (replaced by demon-qhm and qhmw).
+UNMATCHED: dict[str, tuple[float, float]] = {
+    "DemonNAdam": (0.0082, 97.30),
+    "DemonNAdamW": (0.0083, 97.52),
+}
+
+MOMENTUM_METHODS = ("momentum", "nesterov", "demon-momentum", "demon-nesterov")
+ADAM_FAMILY = (
+    "adam", "adamw", "nadam", "nadamw", "adamax", "adamaxw", "demon-adam", "demon-adamw",
+    "demon-adamax", "demon-adamaxw", "qhadam", "qhadamw", "demon-qhadam", "demon-qhadamw",
+)  # fmt: skip
+ALPHA = 0.05
+#: "Much more sensitive": at least this ratio of mean accuracy drops.
+MUCH_MORE = 2.0
+
+
+def mnist_available() -> bool:
+    """Whether the four MNIST files are already in the cache (nothing is downloaded)."""
+    folder = dataset_dir("mnist")
+    return all((folder / f.filename).is_file() for f in DATASETS.get("mnist").files)
+
+
+def study_config(path: str | os.PathLike[str] | None = None) -> SweepConfig:
+    """The study's sweep: ``path`` (default: the shipped ``seed_study.toml``).
+
+    Its problem becomes ``mnist-mlp`` (the original's data set) when the MNIST
+    files are in the cache, and stays ``fmnist-mlp`` otherwise.
+    """
+    config = SweepConfig.from_toml(CONFIG if path is None else path)
+    if config.problem == "fmnist-mlp" and mnist_available():
+        config.problem = "mnist-mlp"
+    return config
+
+
+# -- the verdicts ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Verdict:
+    """One conclusion of the original, tested: ``holds``, ``does not hold`` or ``within noise``."""
+
+    claim: str
+    verdict: str
+    evidence: str
+
+
+def _mean(stat: Stat) -> float | None:
+    return stat.mean if stat.n else None
+
+
+def _best_claim(
+    claim: str,
+    subject: str,
+    cells: Mapping[str, Cell],
+    metric: str,
+    *,
+    lower_is_better: bool,
+    what: str,
+    fmt: str,
+) -> Verdict:
+    """Is ``subject`` the best on ``metric`` among ``cells``, beyond the noise of the seeds?"""
+    scored = {n: c for n, c in cells.items() if getattr(c, metric).n}
+    if subject not in scored:
+        return Verdict(claim, "not measured", f"no finished run of {subject} at this rate")
+    sign = 1.0 if lower_is_better else -1.0
+    order = sorted(scored, key=lambda n: (sign * getattr(scored[n], metric).mean, n))
+    best = order[0]
+
+    def show(name: str) -> str:
+        stat = getattr(scored[name], metric)
+        spread = f" ± {stat.std:{fmt}}" if stat.std is not None else ""
+        return f"{name} {stat.mean:{fmt}}{spread}"
+
+    other = order[1] if best == subject else best
+    test = welch_t_test(
+        getattr(scored[subject], metric).values, getattr(scored[other], metric).values
+    )
+    p = "p unknown (one seed)" if test is None else f"Welch p = {test.p:.2g}"
+    rank = order.index(subject) + 1
+    if best == subject:
+        separated = test is not None and test.p < ALPHA
+        verdict = "holds" if separated else "within noise"
+        evidence = (
+            f"{subject} has the {what} of {len(order)} optimizers: {show(subject)}; "
+            f"the runner-up is {show(other)} ({p})."
+        )
+    else:
+        separated = test is not None and test.p < ALPHA
+        verdict = "does not hold" if separated else "within noise"
+        evidence = (
+            f"{best} has the {what}: {show(best)}; {subject} ranks {rank} of {len(order)} "
+            f"with {show(subject)} ({p})."
+        )
+    return Verdict(claim, verdict, evidence)
+
+
+def drop_one_decade(cells: Sequence[Cell]) -> float | None:
+    """Mean final validation accuracy lost one decade away from an optimizer's best rate.
+
+    ``cells`` are one optimizer's rates. The neighbours are the grid's rates
+    whose ratio to the best rate is 10 (either side; one at an edge);
+    ``None`` if there is none.
+    """
+    scored = [c for c in cells if c.final_val_accuracy.n]
+    if not scored:
+        return None
+    best = max(scored, key=lambda c: (c.final_val_accuracy.mean, -c.lr))
+    near = [
+        c
+        for c in scored
+        if c is not best and abs(max(c.lr, best.lr) / min(c.lr, best.lr) - 10) < 1e-6
+    ]
+    if not near:
+        return None
+    mean = best.final_val_accuracy.mean
+    return sum(mean - c.final_val_accuracy.mean for c in near) / len(near)
+
+
+def _sensitivity_claim(claim: str, by_optimizer: Mapping[str, Sequence[Cell]]) -> Verdict:
+    drops = {n: drop_one_decade(cs) for n, cs in by_optimizer.items()}
+    momentum = {n: d for n, d in drops.items() if n in MOMENTUM_METHODS and d is not None}
+    adam = {n: d for n, d in drops.items() if n in ADAM_FAMILY and d is not None}
+    if not momentum or not adam:
+        return Verdict(claim, "not measured", "the grid has no rate one decade from a best rate")
+    m = sum(momentum.values()) / len(momentum)
+    a = sum(adam.values()) / len(adam)
+    test = welch_t_test(list(momentum.values()), list(adam.values()))
+    p = "p unknown" if test is None else f"Welch p = {test.p:.2g}"
+    separated = test is not None and test.p < ALPHA
+    ratio = m / a if a > 0 else float("inf")
+    evidence = (
+        f"one decade away from its best rate, a momentum method loses {100 * m:.1f} points of "
+        f"validation accuracy on average ({len(momentum)} optimizers: "
+        + ", ".join(f"{n} {100 * d:.1f}" for n, d in momentum.items())
+        + f"), the Adam family {100 * a:.1f} ({len(adam)} optimizers, from "
+        f"{100 * min(adam.values()):.1f} to {100 * max(adam.values()):.1f}); {p}."
+    )
+    if separated and m > a and ratio >= MUCH_MORE:
+        verdict = "holds"
+    elif separated and m > a:
+        verdict = "holds, but not by much"
+        evidence += (
+            f" The momentum methods lose {ratio:.1f} times as much, less than {MUCH_MORE:g}."
+        )
+    elif separated:
+        verdict = "does not hold"
+        evidence += " The Adam family is the more sensitive."
+    else:
+        verdict = "within noise"
+    return Verdict(claim, verdict, evidence)
+
+
+def verdicts(cells: Sequence[Cell]) -> list[Verdict]:
+    """The three conclusions of the original, each judged on ``cells`` (all rates)."""
+    fixed = {c.optimizer: c for c in cells if abs(c.lr - FIXED_LR) < 1e-12}
+    by_optimizer: dict[str, list[Cell]] = {}
+    for cell in cells:
+        by_optimizer.setdefault(cell.optimizer, []).append(cell)
+    return [
+        _best_claim(
+            "QHAdamW reaches the lowest training loss (at lr 1e-3)", "qhadamw", fixed,
+            "final_train_loss", lower_is_better=True, what="lowest mean final training loss",
+            fmt=".4f",
+        ),
+        _best_claim(
+            "Nesterov reaches the best validation accuracy (at lr 1e-3)", "nesterov", fixed,
+            "final_val_accuracy", lower_is_better=False,
+            what="highest mean final validation accuracy", fmt=".4f",
+        ),
+        _sensitivity_claim(
+            "Momentum methods are much more sensitive to the learning rate than the Adam family",
+            by_optimizer,
+        ),
+    ]  # fmt: skip
+
+
+def load_cells(out: str | os.PathLike[str]) -> tuple[list[Cell], dict]:
+    """The cells and settings of the study's database ``OUT/results.db``."""
+    path = Path(out) / "results.db"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} not found: run the study first (optimlab study seed --out {out})"
+        )
+    with Store(path, readonly=True) as store:
+        return summarize(store), sweep_settings(store)
