@@ -237,8 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="[OPTIMIZER.]NAME=VALUE",
         help="a hyperparameter for every optimizer that takes it (or for one: adam.betas=0.9,0.99)",
     )  # fmt: skip
+    paths.add_argument(
+        "--plugin", dest="plugins", action="append", default=[], metavar="FILE.py|MODULE",
+        help="a Python file or module to import first, e.g. one that registers your optimizer",
+    )  # fmt: skip
     paths.add_argument("--frames", type=int, default=100, help="GIF frames (default: 100)")
-    paths.add_argument("--fps", type=int, default=20, help="GIF frames per second (default: 20)")
+    paths.add_argument(
+        "--fps", type=int, default=20, help="GIF frames per second, 1 to 50 (default: 20)"
+    )
     paths.add_argument("--out", help="folder for the pictures and summary.json")
     paths.set_defaults(handler=_trajectories)
 
@@ -353,9 +359,34 @@ def _per_optimizer(overrides: list[tuple[str, Any]], names: list[str]) -> dict[s
     return taken
 
 
+def _load_plugin(plugin: str) -> None:
+    """Import ``plugin``: a ``.py`` file (by path) or a module name."""
+    import importlib
+    import importlib.util
+    from pathlib import Path
+
+    if plugin.endswith(".py"):
+        path = Path(plugin)
+        if not path.is_file():
+            raise FileNotFoundError(f"--plugin {plugin}: no such file")
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[path.stem] = module
+        spec.loader.exec_module(module)
+    else:
+        try:
+            importlib.import_module(plugin)
+        except ModuleNotFoundError as exc:
+            raise ValueError(f"--plugin {plugin}: no module named {exc.name!r}") from exc
+
+
 def _trajectories(args: argparse.Namespace) -> int:
     from optimlab import problems, trajectories
+    from optimlab.trajectories.plots import check_animation
 
+    for plugin in args.plugins:
+        _load_plugin(plugin)
     if args.list_functions:
         for name in problems.FUNCTIONS.names():
             fn = problems.get_function(name)
@@ -372,10 +403,7 @@ def _trajectories(args: argparse.Namespace) -> int:
     function = problems.get_function(
         args.function, noise=args.noise, seed=args.seed, **dict(args.function_params)
     )
-    if args.frames < 2:
-        raise ValueError(f"--frames must be >= 2; received {args.frames}")
-    if args.fps < 1:
-        raise ValueError(f"--fps must be >= 1; received {args.fps}")
+    check_animation(args.frames, args.fps)
     runs = trajectories.run(
         function, args.optimizers, steps=args.steps, lrs=None if args.tune else args.lrs,
         start=args.start, hyperparameters=_per_optimizer(args.overrides, args.optimizers),
@@ -484,15 +512,19 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-_NEGATIVE_POINT = re.compile(r"^-\d*\.?\d+(e[-+]?\d+)?,")
+_NEGATIVE_NUMBERS = re.compile(r"^-\.?\d")
+_NUMBER_OPTIONS = ("--start", "--lrs")
 
 
 def _join_negative_points(argv: Sequence[str]) -> list[str]:
-    """``--start -1.5,2`` -> ``--start=-1.5,2``: argparse takes ``-1.5,2`` for an option."""
+    """``--start -1.5,2`` -> ``--start=-1.5,2``: argparse takes ``-1.5,2`` for an option.
+
+    The same for ``--lrs``, so that a negative rate reaches the range check.
+    """
     out: list[str] = []
     for token in argv:
-        if out and out[-1] == "--start" and _NEGATIVE_POINT.match(token):
-            out[-1] = f"--start={token}"
+        if out and out[-1] in _NUMBER_OPTIONS and _NEGATIVE_NUMBERS.match(token):
+            out[-1] = f"{out[-1]}={token}"
         else:
             out.append(token)
     return out

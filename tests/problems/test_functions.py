@@ -196,3 +196,23 @@ def test_aliases_and_describe():
     assert "minima at (3, 0.5)" in get_function("beale").describe()
     assert "unbounded below" in get_function("saddle").describe()
     assert problems.parameters_of("quadratic") == ["condition", "angle"]
+
+
+def test_styblinski_tang_local_minima_are_listed_and_are_minima():
+    f = get_function("styblinski-tang")
+    assert len(f.local_minima) == 3
+    for m in f.local_minima:
+        point = np.array(m)
+        assert np.linalg.norm(f.gradient(point)) < 1e-10
+        assert np.all(np.linalg.eigvalsh(hessian(f, point)) > 0)
+        assert f.value(point) > f.minimum_value + 10  # local, not global
+        assert f.distance(point) == 0.0  # the nearest minimum, local ones included
+    assert "local minima at (2.7468, 2.7468)" in f.describe()
+    np.testing.assert_allclose(f.local_minima[0], (2.746803, 2.746803), atol=1e-6)
+
+
+@pytest.mark.parametrize("a", [-1.5, 0.0, 1.0, 2.0, 3.0])
+def test_rosenbrock_window_holds_its_minimum(a):
+    f = get_function("rosenbrock", a=a)
+    assert f.contains(f.minima[0])
+    assert f.window == ((-2.0, 2.0), (-1.0, 3.0)) or a not in (0.0, 1.0)

@@ -49,6 +49,64 @@ def test_frame_steps_refuses_fewer_than_two():
         frame_steps(10, 1)
 
 
+@pytest.mark.parametrize(("frames", "fps"), [(10, 0), (10, 51), (10, 2.5), (1, 10)])
+def test_bad_animation_settings_write_nothing(tmp_path, frames, fps):
+    runs = run("quadratic", ["sgd"], steps=5, lrs=0.1)
+    with pytest.raises(ValueError, match=r"(frames|fps) must be"):
+        save_outputs(tmp_path / "out", runs, frames=frames, fps=fps)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("name", "start"), [("quadratic", (0.0, 0.0)), ("saddle", (0.0, 0.0))])
+def test_a_run_started_at_its_target_plots_without_warnings(tmp_path, name, start):
+    import warnings
+
+    runs = run(name, ["sgd"], steps=5, lrs=0.1, start=start)
+    assert np.all(runs["sgd"].distances == 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        paths = save_outputs(tmp_path, runs, frames=3)
+    check_png(paths["convergence.png"])
+
+
+def test_negative_start_and_rates_parse_in_every_notation(tmp_path):
+    for start in ("-1.,2", "-1E-1,2", "-.5,-.5"):
+        out = tmp_path / start
+        assert main(["trajectories", "--optimizers", "sgd", "--steps", "3", "--frames", "2",
+                     "--start", start, "--out", str(out)]) == 0  # fmt: skip
+        x, y = json.loads((out / "summary.json").read_text())["start"]
+        assert (x, y) == tuple(float(v) for v in start.split(","))
+
+
+def test_a_plugin_registers_an_optimizer_for_the_command(tmp_path):
+    plugin = tmp_path / "my_sign.py"
+    plugin.write_text(
+        "import numpy as np\n"
+        "from optimlab import optim\n"
+        "from optimlab.optim.base import chain\n"
+        "from optimlab.optim.transforms import ScaleByLearningRate\n"
+        "class Sign:\n"
+        "    def init(self, params):\n"
+        "        return {}\n"
+        "    def update(self, updates, state, params):\n"
+        "        return [np.sign(u) for u in updates]\n"
+        "def plugin_sign(lr):\n"
+        "    return chain(Sign(), ScaleByLearningRate(lr))\n"
+        "if 'plugin-sign' not in optim.OPTIMIZERS:\n"
+        "    optim.register('plugin-sign', plugin_sign, defaults={'lr': 0.01})\n"
+    )
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [OPTIMLAB, "trajectories", "--plugin", str(plugin), "--function", "quadratic",
+         "--optimizers", "plugin-sign,sgd", "--steps", "4", "--lrs", "0.1", "--start", "1,-1",
+         "--frames", "2", "--out", str(out)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["optimizers"]["plugin-sign"]["final_point"] == pytest.approx([0.6, -0.6])
+
+
 @pytest.mark.parametrize("name", ["rosenbrock", "saddle", "styblinski-tang"])
 def test_save_outputs_writes_valid_images_and_summary(tmp_path, name):
     f = get_function(name)
@@ -168,7 +226,12 @@ def test_list_functions(capsys):
         (["--start", "-9.5,2"], "start (-9.5, 2) is outside the window"),
         (["--steps", "0"], "steps must be an integer >= 1; received steps=0"),
         (["--steps", "-5"], "steps must be an integer >= 1; received steps=-5"),
-        (["--frames", "1"], "--frames must be >= 2; received 1"),
+        (["--frames", "1"], "frames must be >= 2; received frames=1"),
+        (["--fps", "0"], "fps must be in [1, 50]; received fps=0"),
+        (["--fps", "60"], "fps must be in [1, 50]; received fps=60"),
+        (["--lrs", "-0.1,0.2"], "sgd: lr must be >= 0; received lr=-0.1"),
+        (["-o", "lr=0.1"], "give sgd's learning rate with lrs= (or --lrs)"),
+        (["--plugin", "no_such_module_xyz"], "--plugin no_such_module_xyz: no module named"),
         (["-o", "lion.betas=0.9,0.99"], "'lion' is not among the optimizers"),
         (["-o", "nus=0.7,1.0"], "none of sgd, adam takes 'nus'"),
         (["-p", "condition=3"], "rosenbrock: unknown parameter condition"),

@@ -212,6 +212,26 @@ def test_bad_input_is_refused_with_a_clear_message():
         run("rosenbrock", ["sgd"], lrs=-0.1)
     with pytest.raises(ValueError, match=r"grid rates must be > 0"):
         tune("rosenbrock", "sgd", (0.1, 0.0))
+    with pytest.raises(ValueError, match=r"give adam's learning rate with lrs="):
+        run("rosenbrock", ["sgd", "adam"], hyperparameters={"adam": {"lr": 0.1}})
+    with pytest.raises(ValueError, match=r"tune=True searches grid= for every optimizer"):
+        run("rosenbrock", ["sgd"], lrs=0.1, tune=True)
+    with pytest.raises(ValueError, match=r"grid= is searched only with tune=True"):
+        run("rosenbrock", ["sgd"], grid=[0.1, 0.2])
+    with pytest.raises(ValueError, match=r"lrs must be numbers; received '0.1'"):
+        run("rosenbrock", ["sgd"], lrs="0.1")
+    with pytest.raises(ValueError, match=r"steps must be an integer >= 1; received steps=2.5"):
+        run("rosenbrock", ["sgd"], steps=2.5)
+    with pytest.raises(ValueError, match=r"steps must be an integer >= 1; received steps=True"):
+        run("rosenbrock", ["sgd"], steps=True)
+
+
+def test_numpy_numbers_are_accepted():
+    runs = run("quadratic", ["sgd", "adam"], steps=np.int64(4), lrs=np.float32(0.1))
+    assert runs["sgd"].steps == 4 and runs["adam"].lr == pytest.approx(0.1)
+    runs = run("quadratic", ["sgd", "adam"], steps=3, lrs=np.array([0.1, 0.2]))
+    assert [r.lr for r in runs.values()] == pytest.approx([0.1, 0.2])
+    assert run("quadratic", ["sgd"], steps=3, lrs=np.array(0.3))["sgd"].lr == pytest.approx(0.3)
 
 
 @pytest.mark.parametrize(

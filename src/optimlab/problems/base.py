@@ -44,8 +44,11 @@ class Function2D:
     reference : str
         Where the function and its minima are published.
     minima : tuple of (x, y)
-        Every minimum inside the window (all global ones, plus the local ones
-        listed by the reference); empty when the function has none (the saddle).
+        The global minima (all of value ``minimum_value``); empty when the
+        function has none (the saddle).
+    local_minima : tuple of (x, y)
+        Local, not global, minima inside the window, where the reference lists
+        a few (Styblinski-Tang); Rastrigin's grid of them is not listed.
     minimum_value : float or None
         The global minimum value; ``None`` when unbounded below.
     stationary : tuple of (x, y)
@@ -60,6 +63,7 @@ class Function2D:
     formula: str = ""
     reference: str = ""
     minima: tuple[Point, ...] = ()
+    local_minima: tuple[Point, ...] = ()
     minimum_value: float | None = None
     stationary: tuple[Point, ...] = ()
     window: Window = ((-1.0, 1.0), (-1.0, 1.0))
@@ -91,8 +95,9 @@ class Function2D:
 
     @property
     def targets(self) -> tuple[Point, ...]:
-        """The points distances are measured to: the minima, else the stationary points."""
-        return self.minima or self.stationary
+        """Where distances are measured to: every listed minimum (global and local),
+        else the stationary points."""
+        return (self.minima + self.local_minima) or self.stationary
 
     @property
     def target_kind(self) -> str:
@@ -143,6 +148,9 @@ class Function2D:
         if self.minima:
             where = ", ".join(f"({x:.6g}, {y:.6g})" for x, y in self.minima)
             tail = f"minima at {where}; f* = {self.minimum_value:.10g}"
+            if self.local_minima:
+                local = ", ".join(f"({x:.6g}, {y:.6g})" for x, y in self.local_minima)
+                tail += f"; local minima at {local}"
         else:
             tail = "no minimum (unbounded below)"
         return f"{self.name}: {self.formula}; {tail}"
@@ -176,7 +184,9 @@ class NoisyFunction(Function2D):
         self.scale = float(scale)
         self.seed = int(seed)
         self.rng = np.random.default_rng(self.seed)
-        for attr in ("minima", "minimum_value", "stationary", "window", "start", "reference"):
+        for attr in (
+            "minima", "local_minima", "minimum_value", "stationary", "window", "start", "reference"
+        ):  # fmt: skip
             setattr(self, attr, getattr(base, attr))
         self.name = base.name
         self.formula = f"{base.formula}, gradient + N(0, {self.scale:g}^2 I) noise"

@@ -16,7 +16,12 @@ from typing import Any
 
 from optimlab.io import write_json
 from optimlab.problems import Function2D, NoisyFunction
-from optimlab.trajectories.plots import animate, plot_convergence, plot_trajectories
+from optimlab.trajectories.plots import (
+    animate,
+    check_animation,
+    plot_convergence,
+    plot_trajectories,
+)
 from optimlab.trajectories.runs import Runs, Trajectory, Tuning, _number
 
 FILES = ("trajectories.png", "convergence.png", "trajectories.gif", "summary.json")
@@ -59,6 +64,7 @@ def save_outputs(
 
     ``out`` is created if needed; returns the paths by file name.
     """
+    check_animation(frames, fps)  # before any file is written
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {name: folder / name for name in FILES}

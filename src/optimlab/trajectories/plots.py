@@ -47,8 +47,10 @@ def _contour(ax, function: Function2D) -> None:
     else:
         ax.contourf(xs, ys, z, levels=30, cmap="viridis", alpha=0.75)
         ax.contour(xs, ys, z, levels=30, colors="k", linewidths=0.3, alpha=0.4)
-    for x, y in function.targets:
+    for x, y in function.minima or function.stationary:
         ax.plot(x, y, marker="*", markersize=16, color="white", markeredgecolor="k", zorder=5)
+    for x, y in function.local_minima:
+        ax.plot(x, y, marker="D", markersize=7, color="white", markeredgecolor="k", zorder=5)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_xlabel("x")
@@ -93,10 +95,15 @@ def plot_convergence(
         left.plot(steps, run.distances, color=color, label=_label(name, run))
         value = run.values - function.minimum_value if bounded else run.values
         right.plot(steps, value, color=color, label=_label(name, run))
-    left.set_yscale("log")
-    left.set_ylabel(f"distance to the nearest {function.target_kind}")
+    # Log scales where there is something positive to show (a run started at a
+    # minimum has distance 0 throughout).
+    if _any_positive(left):
+        left.set_yscale("log")
+    kind = "minimum (global or local)" if function.local_minima else function.target_kind
+    left.set_ylabel(f"distance to the nearest {kind}")
     if bounded:
-        right.set_yscale("log")
+        if _any_positive(right):
+            right.set_yscale("log")
         right.set_ylabel(f"f(x, y) - f*   (f* = {function.minimum_value:.6g})")
     else:
         right.set_yscale("symlog")
@@ -109,13 +116,34 @@ def plot_convergence(
     save_figure(fig, path)
 
 
+def _any_positive(ax) -> bool:
+    for line in ax.get_lines():
+        y = np.asarray(line.get_ydata(), dtype=np.float64)
+        if np.any(np.isfinite(y) & (y > 0)):
+            return True
+    return False
+
+
+#: GIF frame durations are whole hundredths of a second; viewers slow down faster ones.
+MAX_FPS = 50
+
+
+def check_animation(frames: int, fps: int) -> None:
+    """``ValueError`` unless ``frames >= 2`` and ``1 <= fps <= MAX_FPS`` (integers)."""
+    for name, value, low, high in (("frames", frames, 2, None), ("fps", fps, 1, MAX_FPS)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise ValueError(f"trajectories: {name} must be an integer; received {name}={value!r}")
+        if value < low or (high is not None and value > high):
+            bound = f">= {low}" if high is None else f"in [{low}, {high}]"
+            raise ValueError(f"trajectories: {name} must be {bound}; received {name}={value}")
+
+
 def frame_steps(steps: int, frames: int) -> list[int]:
     """The steps shown by the frames: evenly spaced from 0 to ``steps``, both included.
 
     ``min(frames, steps + 1)`` distinct steps; ``frames`` must be at least 2.
     """
-    if frames < 2:
-        raise ValueError(f"trajectories: frames must be >= 2; received frames={frames}")
+    check_animation(frames, 1)
     count = min(frames, steps + 1)
     return sorted({round(v) for v in np.linspace(0, steps, count)})
 
@@ -135,6 +163,7 @@ def animate(
     """
     from PIL import Image
 
+    check_animation(frames, fps)
     plt = pyplot()
     steps = next(iter(runs.values())).steps
     shown = frame_steps(steps, frames)
@@ -175,7 +204,7 @@ def animate(
             images.append(Image.fromarray(rgba[..., :3].copy()).quantize(colors=128))
     finally:
         plt.close(fig)
-    durations = [int(1000 / fps)] * len(images)
+    durations = [round(1000 / fps)] * len(images)
     durations[-1] = 1000
     buffer = io.BytesIO()
     images[0].save(

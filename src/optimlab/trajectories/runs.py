@@ -18,6 +18,8 @@ gradient is noisy.
 from __future__ import annotations
 
 import math
+import numbers
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,8 +105,12 @@ class Tuning:
 
     @property
     def at_edge(self) -> bool:
-        """Whether the best rate is the smallest or largest of the grid."""
-        return self.best_lr is not None and self.best_lr in (min(self.grid), max(self.grid))
+        """Whether the best rate is the smallest or largest of a grid of two or more."""
+        return (
+            len(self.grid) >= 2
+            and self.best_lr is not None
+            and self.best_lr in (min(self.grid), max(self.grid))
+        )
 
 
 def default_grid(low: float = 1e-5, high: float = 10.0, per_decade: int = 3) -> tuple[float, ...]:
@@ -136,7 +142,7 @@ def trajectory(
         window, ``steps < 1``, or a bad hyperparameter.
     """
     fn = get_function(function).restarted()
-    steps = check_positive_int("trajectories", "steps", steps)
+    steps = _steps(steps)
     point = fn.check_start(start)
     defaults = optim.hyperparameters_of(optimizer)
     hp = dict(hyperparameters)
@@ -267,9 +273,16 @@ def run(
     (0.1, (0.01, 0.1))
     """
     names = _names(optimizers)
+    if tune and lrs is not None:
+        raise ValueError(
+            "trajectories: tune=True searches grid= for every optimizer; drop lrs= (or pass "
+            "the rates to search as grid=)"
+        )
+    if grid is not None and not tune:
+        raise ValueError("trajectories: grid= is searched only with tune=True")
     fn = get_function(function)
     fn.check_start(start)
-    check_positive_int("trajectories", "steps", steps)
+    steps = _steps(steps)
     for name in names:
         optim.resolve(name)  # every name checked before any run
     rates = _rates(names, lrs)
@@ -281,6 +294,12 @@ def run(
             f"the optimizers {', '.join(names)}"
         )
     rate_grid = _grid(grid) if tune else ()
+    for name, hp in extra.items():
+        if "lr" in hp:
+            raise ValueError(
+                f"trajectories: give {name}'s learning rate with lrs= (or --lrs), not among "
+                "its hyperparameters"
+            )
     runs = Runs(fn)
     for name in names:
         hp = dict(extra.get(name, {}))
@@ -303,13 +322,32 @@ def _names(optimizers: Sequence[str]) -> list[str]:
     return names
 
 
+def _steps(steps: Any) -> int:
+    try:
+        value = operator.index(steps)  # int and NumPy integers, never bool or float
+    except TypeError:
+        value = None
+    if value is None or isinstance(steps, bool):
+        raise ValueError(f"trajectories: steps must be an integer >= 1; received steps={steps!r}")
+    return check_positive_int("trajectories", "steps", int(value))
+
+
+def _rate(value: Any, what: str) -> float:
+    if isinstance(value, bool | str) or not isinstance(value, numbers.Real | np.ndarray):
+        raise ValueError(f"trajectories: {what} must be a number; received {value!r}")
+    array = np.asarray(value)
+    if array.size != 1:
+        raise ValueError(f"trajectories: {what} must be one number; received {value!r}")
+    return float(array)
+
+
 def _rates(
     names: list[str], lrs: float | Sequence[float] | Mapping[str, float] | None
 ) -> dict[str, float | None]:
     if lrs is None:
         return dict.fromkeys(names)
-    if isinstance(lrs, int | float) and not isinstance(lrs, bool):
-        return dict.fromkeys(names, float(lrs))
+    if isinstance(lrs, numbers.Real) or (isinstance(lrs, np.ndarray) and lrs.ndim == 0):
+        return dict.fromkeys(names, _rate(lrs, "lrs"))
     if isinstance(lrs, Mapping):
         stray = sorted(set(lrs) - set(names))
         if stray:
@@ -317,8 +355,10 @@ def _rates(
                 f"trajectories: learning rate given for {', '.join(stray)}, which is not among "
                 f"the optimizers {', '.join(names)}"
             )
-        return {n: (float(lrs[n]) if n in lrs else None) for n in names}
-    values = [float(v) for v in lrs]
+        return {n: (_rate(lrs[n], f"the lr of {n}") if n in lrs else None) for n in names}
+    if isinstance(lrs, str):
+        raise ValueError(f"trajectories: lrs must be numbers; received {lrs!r}")
+    values = [_rate(v, "lrs") for v in lrs]
     if len(values) == 1:
         return dict.fromkeys(names, values[0])
     if len(values) != len(names):
@@ -330,7 +370,9 @@ def _rates(
 
 
 def _grid(grid: Sequence[float] | None) -> tuple[float, ...]:
-    rates = default_grid() if grid is None else tuple(float(v) for v in grid)
+    if isinstance(grid, str):
+        raise ValueError(f"trajectories: grid must be numbers; received {grid!r}")
+    rates = default_grid() if grid is None else tuple(_rate(v, "grid") for v in grid)
     if not rates:
         raise ValueError("trajectories: the learning-rate grid is empty")
     bad = [v for v in rates if not (0 < v < math.inf)]
