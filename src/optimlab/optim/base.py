@@ -22,6 +22,7 @@ in-place NumPy state).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -124,3 +125,80 @@ def merge(full: Any, part: Any, index: Sequence[int]) -> Any:
             full[k] = merge(full[k], part[k], index)
         return full
     return part
+
+
+# -- block-wise updates of large parameters -----------------------------------------------
+#: Elements per block when a large parameter is updated block by block: with its
+#: state (Adam: moments, scratch) a block stays in a core's L2 cache through the
+#: whole chain, where whole-array passes stream every buffer from memory once per
+#: operation.
+BLOCK = 1 << 16
+
+
+def is_elementwise(transform: Any) -> bool:
+    """Whether every output element depends only on the same element of the inputs.
+
+    A chain is when all its transforms are; a transform says so with
+    ``elementwise = True`` (absent means no: a user's transform is never split).
+    """
+    if isinstance(transform, Chain):
+        return all(is_elementwise(t) for t in transform.transforms)
+    return getattr(transform, "elementwise", False) is True
+
+
+def blockable(state: Any, index: int, size: int) -> bool:
+    """Whether every per-parameter array of parameter ``index`` is C-contiguous of ``size``."""
+    if isinstance(state, PerParam):
+        a = state[index]
+        return isinstance(a, np.ndarray) and a.size == size and a.flags.c_contiguous
+    if isinstance(state, dict):
+        return all(blockable(v, index, size) for v in state.values())
+    return True
+
+
+def scalars(state: Any) -> Any:
+    """A copy of the state without its per-parameter arrays (counters, running weights)."""
+    if isinstance(state, PerParam):
+        return None
+    if isinstance(state, dict):
+        return {k: scalars(v) for k, v in state.items()}
+    return copy.deepcopy(state)
+
+
+def block(
+    state: Any, before: Any, index: int, part: slice, views: list[tuple[PerParam, np.ndarray]]
+) -> Any:
+    """The state of elements ``part`` of parameter ``index``.
+
+    Per-parameter arrays become flat views (each ``(PerParam, view)`` pair is
+    appended to ``views``, for :func:`write_back`); the rest is taken from
+    ``before``, the scalars as they were before the step (never modified in
+    place by a transform: counters and weights are reassigned).
+    """
+    if isinstance(state, PerParam):
+        view = state[index].reshape(-1)[part]
+        leaf = PerParam([view])
+        views.append((leaf, view))
+        return leaf
+    if isinstance(state, dict):
+        return {k: block(v, before[k], index, part, views) for k, v in state.items()}
+    return before
+
+
+def write_back(views: list[tuple[PerParam, np.ndarray]]) -> None:
+    """Copy into the parameter's arrays any block array a transform replaced
+    (arrays updated in place are views: already written)."""
+    for leaf, view in views:
+        if leaf[0] is not view:
+            view[...] = leaf[0]
+
+
+def merge_scalars(full: Any, done: Any) -> Any:
+    """Set the scalars of ``full`` to those of ``done`` (a block's state after the step)."""
+    if isinstance(full, PerParam):
+        return full
+    if isinstance(full, dict):
+        for k in full:
+            full[k] = merge_scalars(full[k], done[k])
+        return full
+    return done

@@ -24,7 +24,19 @@ from typing import Any, ClassVar
 import numpy as np
 
 from optimlab.nn.module import Module, Parameter
-from optimlab.optim.base import Chain, PerParam, merge, select
+from optimlab.optim.base import (
+    BLOCK,
+    Chain,
+    PerParam,
+    block,
+    blockable,
+    is_elementwise,
+    merge,
+    merge_scalars,
+    scalars,
+    select,
+    write_back,
+)
 from optimlab.optim.spec import OptimizerSpec
 
 STATE_DICT_VERSION = 2
@@ -158,15 +170,18 @@ class Optimizer:
                 continue
             chain = self._current(index)
             state = self._states[index]
-            if len(have) == len(params):
-                part, chosen = state, params
+            chosen = [params[i] for i in have]
+            large = []
+            if is_elementwise(chain):
+                large = [
+                    j for j, p in enumerate(chosen)
+                    if p.size > 2 * BLOCK and p.data.flags.c_contiguous
+                    and p.grad.flags.c_contiguous and blockable(state, have[j], p.size)
+                ]  # fmt: skip
+            if large:
+                _step_by_blocks(chain, state, chosen, have, large)
             else:
-                part, chosen = select(state, have), [params[i] for i in have]
-            updates = chain.update([p.grad for p in chosen], part, [p.data for p in chosen])
-            for p, u in zip(chosen, updates, strict=True):
-                p.data += u
-            if part is not state:
-                merge(state, part, have)
+                _step_whole(chain, state, chosen, have, len(params))
             self._counts[index] += 1
         self.step_count += 1
 
@@ -326,3 +341,49 @@ def optimizer_class(spec: OptimizerSpec) -> type[Optimizer]:
     class_name = "".join(part.capitalize() for part in spec.name.replace("-", "_").split("_"))
     doc = f"The ``{spec.name}`` optimizer. {spec.paper}\n\n{spec.equations}"
     return type(class_name, (Optimizer,), {"spec": spec, "__doc__": doc, "__module__": __name__})
+
+
+def _step_whole(
+    chain: Chain, state: Any, chosen: list[Parameter], have: list[int], total: int
+) -> None:
+    """One update of ``chosen`` (the parameters at ``have`` of ``total``), all at once."""
+    part = state if len(have) == total else select(state, have)
+    updates = chain.update([p.grad for p in chosen], part, [p.data for p in chosen])
+    for p, u in zip(chosen, updates, strict=True):
+        p.data += u
+    if part is not state:
+        merge(state, part, have)
+
+
+def _step_by_blocks(
+    chain: Chain, state: Any, chosen: list[Parameter], have: list[int], large: list[int]
+) -> None:
+    """One update with the ``large`` parameters (indices into ``chosen``) taken block by block.
+
+    Only for element-wise chains, where it gives the same numbers as one whole
+    update: every block (and the small parameters together) starts from the
+    scalars as they were before the step (a counter advances once), and runs
+    the whole chain while its arrays are in cache.
+    """
+    before = scalars(state)
+    small = [j for j in range(len(chosen)) if j not in large]
+    if small:
+        index = [have[j] for j in small]
+        part = select(state, index)
+        params = [chosen[j] for j in small]
+        updates = chain.update([p.grad for p in params], part, [p.data for p in params])
+        for p, u in zip(params, updates, strict=True):
+            p.data += u
+        merge(state, part, index)
+    last = None
+    for j in large:
+        p, i = chosen[j], have[j]
+        grad, data = p.grad.reshape(-1), p.data.reshape(-1)  # views: both C-contiguous
+        for start in range(0, data.size, BLOCK):
+            part_slice = slice(start, start + BLOCK)
+            views: list = []
+            last = block(state, before, i, part_slice, views)
+            (u,) = chain.update([grad[part_slice]], last, [data[part_slice]])
+            data[part_slice] += u
+            write_back(views)
+    merge_scalars(state, last)

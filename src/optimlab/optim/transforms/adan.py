@@ -117,6 +117,10 @@ class ProximalWeightDecay:
     :math:`(u_t - \eta_t \lambda \theta_{t-1}) / (1 + \eta_t \lambda)`.
     """
 
+    #: Each output element depends on the same element of the inputs only, so the
+    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    elementwise = True
+
     def __init__(self, weight_decay: ScalarOrSchedule, lr: ScalarOrSchedule) -> None:
         self.weight_decay, self.lr = weight_decay, lr
 

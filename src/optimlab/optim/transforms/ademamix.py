@@ -32,6 +32,10 @@ class ScaleByAdEMAMix:
     (otherwise :math:`\alpha_t = \alpha`, :math:`\beta_{3,t} = \beta_3`).
     """
 
+    #: Each output element depends on the same element of the inputs only, so the
+    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    elementwise = True
+
     def __init__(
         self, b1: float = 0.9, b2: float = 0.999, b3: float = 0.9999, alpha: float = 5.0,
         t_alpha_beta3: float | None = None, eps: float = 1e-8,

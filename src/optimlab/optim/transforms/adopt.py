@@ -30,6 +30,10 @@ class ScaleByADOPT:
     (Demon): without a bias correction a changing :math:`\beta_1` is exact.
     """
 
+    #: Each output element depends on the same element of the inputs only, so the
+    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    elementwise = True
+
     def __init__(
         self, b1: ScalarOrSchedule = 0.9, b2: float = 0.9999, eps: float = 1e-6,
         clip_exponent: float | None = 0.25,

@@ -38,6 +38,10 @@ class ScaleByBelief:
     inside :math:`r_t`).
     """
 
+    #: Each output element depends on the same element of the inputs only, so the
+    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    elementwise = True
+
     def __init__(
         self, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-16, *, rectify: bool = False,
         n_sma_threshold: float = 5, degenerated_to_sgd: bool = True, ams_bound: bool = False,

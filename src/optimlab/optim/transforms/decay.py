@@ -14,6 +14,10 @@ class AddDecayedWeights:
     through the optimizer's moments and adaptive scaling.
     """
 
+    #: Each output element depends on the same element of the inputs only, so the
+    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    elementwise = True
+
     def __init__(self, weight_decay: ScalarOrSchedule) -> None:
         self.weight_decay = weight_decay
 
@@ -46,6 +50,10 @@ class DecoupledWeightDecay:
     PyTorch and optax multiply by the learning rate, and so does optimlab.
     The updates pass through unchanged.
     """
+
+    #: Each output element depends on the same element of the inputs only, so the
+    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    elementwise = True
 
     def __init__(self, weight_decay: ScalarOrSchedule, lr: ScalarOrSchedule) -> None:
         self.weight_decay = weight_decay

@@ -47,6 +47,8 @@ class ScaleByLamb:
     this factor in float32; optimlab in float64.
     """
 
+    elementwise = False  # the trust ratio takes the norm of each whole parameter
+
     def __init__(
         self, lr: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-6,
         *, weight_decay: ScalarOrSchedule = 0.0, rectify: bool = False,

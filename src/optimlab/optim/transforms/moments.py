@@ -45,6 +45,10 @@ class ScaleByAdam:
     learning rate.
     """
 
+    #: Each output element depends on the same element of the inputs only, so the
+    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    elementwise = True
+
     def __init__(
         self,
         b1: ScalarOrSchedule = 0.9,
@@ -133,6 +137,10 @@ class ScaleByAdamax:
     :math:`\beta_1` is scheduled); ``torch.optim.Adamax`` adds :math:`\epsilon`
     inside the maximum as here.
     """
+
+    #: Each output element depends on the same element of the inputs only, so the
+    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    elementwise = True
 
     def __init__(self, b1: ScalarOrSchedule = 0.9, b2: float = 0.999, eps: float = 1e-8) -> None:
         self.b1, self.b2, self.eps = b1, b2, float(eps)

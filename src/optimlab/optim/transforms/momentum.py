@@ -27,6 +27,10 @@ class Trace:
     as PyTorch does.
     """
 
+    #: Each output element depends on the same element of the inputs only, so the
+    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    elementwise = True
+
     def __init__(
         self, momentum: ScalarOrSchedule, dampening: float = 0.0, nesterov: bool = False
     ) -> None:
@@ -82,6 +86,10 @@ class QuasiHyperbolicMomentum:
 
     ``nu = 1`` is dampened momentum, ``nu = 0`` plain SGD. As qhoptim's QHM.
     """
+
+    #: Each output element depends on the same element of the inputs only, so the
+    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    elementwise = True
 
     def __init__(self, momentum: ScalarOrSchedule, nu: float) -> None:
         self.momentum = momentum

@@ -160,6 +160,8 @@ class ScaleByMuon:
     ``ns_method='gram_newton_schulz'``, ``maximize`` and ``cautious`` are not offered.
     """
 
+    elementwise = False  # Newton-Schulz acts on whole matrices
+
     def __init__(
         self, lr: ScalarOrSchedule = 2e-2, momentum: ScalarOrSchedule = 0.95,
         weight_decay: ScalarOrSchedule = 0.0, weight_decouple: bool = True,

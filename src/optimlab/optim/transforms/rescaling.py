@@ -18,6 +18,10 @@ class ScaleByAdagrad:
         d_t = \frac{g_t}{(1 + (t-1)\,\text{lr\_decay}) (\sqrt{s_t} + \epsilon)}
     """
 
+    #: Each output element depends on the same element of the inputs only, so the
+    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    elementwise = True
+
     def __init__(
         self, eps: float = 1e-10, initial_accumulator_value: float = 0.0, lr_decay: float = 0.0
     ) -> None:
@@ -65,6 +69,10 @@ class ScaleByRMSprop:
 
     No bias correction; the learning rate multiplies after the momentum buffer.
     """
+
+    #: Each output element depends on the same element of the inputs only, so the
+    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    elementwise = True
 
     def __init__(
         self, alpha: float = 0.99, eps: float = 1e-8, *, centered: bool = False,
@@ -129,6 +137,10 @@ class ScaleByAdadelta:
     The learning rate (default 1.0, as in PyTorch; the paper has none) multiplies :math:`d_t`.
     """
 
+    #: Each output element depends on the same element of the inputs only, so the
+    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    elementwise = True
+
     def __init__(self, rho: float = 0.9, eps: float = 1e-6) -> None:
         self.rho, self.eps = float(rho), float(eps)
 
@@ -169,6 +181,10 @@ class ScaleByNAdam:
     with :math:`\psi` the ``momentum_decay`` (4e-3). The product
     :math:`\Pi_t` is kept in float64 (PyTorch keeps it in its default dtype).
     """
+
+    #: Each output element depends on the same element of the inputs only, so the
+    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    elementwise = True
 
     def __init__(
         self, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8, momentum_decay: float = 4e-3
@@ -232,6 +248,10 @@ class ScaleByRAdam:
     :math:`r_t = \sqrt{(\rho_t-4)(\rho_t-2)\rho_\infty / ((\rho_\infty-4)(\rho_\infty-2)\rho_t)}`;
     otherwise :math:`d_t = \hat m_t` (momentum SGD while the variance estimate is unreliable).
     """
+
+    #: Each output element depends on the same element of the inputs only, so the
+    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    elementwise = True
 
     def __init__(self, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> None:
         self.b1, self.b2, self.eps = float(b1), float(b2), float(eps)

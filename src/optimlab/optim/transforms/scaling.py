@@ -13,6 +13,10 @@ class ScaleByLearningRate:
     ``lr`` may be a schedule of the step count (0 at the first step).
     """
 
+    #: Each output element depends on the same element of the inputs only, so the
+    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    elementwise = True
+
     def __init__(self, lr: ScalarOrSchedule) -> None:
         self.lr = lr
 

@@ -48,6 +48,10 @@ class ScheduleFreeSGD:
     not check the mode: call ``train()`` before stepping again.
     """
 
+    #: Each output element depends on the same element of the inputs only, so the
+    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    elementwise = True
+
     def __init__(
         self, lr: ScalarOrSchedule = 1.0, momentum: ScalarOrSchedule = 0.9,
         weight_decay: ScalarOrSchedule = 0.0, r: float = 0.0, weight_lr_power: float = 2.0,

@@ -25,6 +25,10 @@ class ScaleByLion:
     no correction either).
     """
 
+    #: Each output element depends on the same element of the inputs only, so the
+    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    elementwise = True
+
     def __init__(self, b1: ScalarOrSchedule = 0.9, b2: ScalarOrSchedule = 0.99) -> None:
         self.b1, self.b2 = b1, b2
 

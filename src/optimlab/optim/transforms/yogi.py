@@ -27,6 +27,10 @@ class ScaleByYogi:
     at 0 (pytorch_optimizer's choice), and the default :math:`\epsilon` is 1e-3.
     """
 
+    #: Each output element depends on the same element of the inputs only, so the
+    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    elementwise = True
+
     def __init__(
         self, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-3,
         initial_accumulator: float = 1e-6,

@@ -1,0 +1,81 @@
+"""Large parameters updated block by block give the same numbers as whole-array updates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import optimlab.optim.optimizer as facade
+from optimlab import optim
+from optimlab.nn.module import Parameter
+from optimlab.optim.base import BLOCK, is_elementwise
+
+NAMES = optim.available()
+# Element-wise chains whose state is all arrays after the first step (SGD without
+# momentum has no buffer and is cheap whole; momentum's buffer appears at step 1).
+SURELY_BLOCKED = {
+    "adam", "adamw", "momentum", "nesterov", "demon-qhadamw", "lion", "rmsprop", "adagrad",
+    "adadelta", "nadam", "radam", "adamax", "qhm", "adabelief", "adopt", "yogi", "ademamix",
+    "schedulefree-sgd", "schedulefree-adamw", "lookahead-adam",
+}  # fmt: skip
+SHAPES = [(300, 500), (7,), (2 * BLOCK + 5,)]  # two large (one with a ragged last block), one small
+
+
+def run(name: str, steps: int = 4, *, skip_small_at: int | None = None) -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    params = [Parameter(rng.standard_normal(s).astype(np.float32)) for s in SHAPES]
+    hp = {"total_steps": 10} if "total_steps" in optim.hyperparameters_of(name) else {}
+    opt = optim.create(name, params, lr=1e-2, **hp)
+    for t in range(steps):
+        for p in params:
+            p.grad = rng.standard_normal(p.shape).astype(np.float32)
+        if t == skip_small_at:
+            params[1].grad = None
+        opt.step()
+    opt.eval()
+    return [p.data.copy() for p in params] + [np.asarray(v) for v in _leaves(opt.state_dict())]
+
+
+def _leaves(tree):
+    if isinstance(tree, dict):
+        for k in sorted(tree):
+            yield from _leaves(tree[k])
+    elif isinstance(tree, list | tuple):
+        for v in tree:
+            yield from _leaves(v)
+    elif tree is not None:
+        yield tree
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_blocks_give_the_whole_array_numbers(name, monkeypatch):
+    calls = []
+    real = facade._step_by_blocks
+    monkeypatch.setattr(
+        facade, "_step_by_blocks", lambda *a: (calls.append([a[3][j] for j in a[4]]), real(*a))[1]
+    )
+    blocked = run(name, skip_small_at=2)
+    base = name.removeprefix("lookahead-").removeprefix("demon-")
+    if base.removesuffix("w") in ("lamb", "muon", "adan"):  # not element-wise
+        assert not calls, name
+    elif name in SURELY_BLOCKED:
+        assert calls, f"{name}: never updated block by block"
+    assert all(large == [0, 2] for large in calls)  # the two large parameters
+    monkeypatch.setattr(facade, "BLOCK", 1 << 40)  # never split
+    whole = run(name, skip_small_at=2)
+    assert len(blocked) == len(whole)
+    for a, b in zip(blocked, whole, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_element_wise_chains_are_the_expected_ones():
+    def chain_of(name):
+        p = Parameter(np.zeros(3))
+        opt = optim.create(name, [p], **({"total_steps": 5} if "demon" in name else {}))
+        return getattr(opt, "_chains", [None])[0] if hasattr(opt, "_chains") else None
+
+    blocked = {n for n in ("adam", "sgd", "momentum", "lion", "rmsprop", "schedulefree-adamw")
+               if is_elementwise(chain_of(n))}  # fmt: skip
+    assert blocked == {"adam", "sgd", "momentum", "lion", "rmsprop", "schedulefree-adamw"}
+    for name in ("lamb", "muon", "adan"):
+        assert not is_elementwise(chain_of(name)), name
