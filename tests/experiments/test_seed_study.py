@@ -92,7 +92,8 @@ def test_verdicts_hold_when_the_claimed_winner_is_clearly_best(tmp_path):
         loss.verdict == "holds"
         and "qhadamw has the lowest mean final training loss" in loss.evidence
     )
-    assert acc.verdict == "holds" and "the runner-up is qhadamw 0.8800" in acc.evidence
+    assert acc.verdict == "holds" and "the runner-up is qhadamw 88.00" in acc.evidence
+    assert "At each optimizer's tuned rate nesterov leads too" in acc.evidence
     assert sensitivity.verdict == "not measured"  # one rate only
 
 
@@ -102,6 +103,8 @@ def test_verdicts_do_not_hold_when_another_is_clearly_best(tmp_path):
     loss, acc, _ = judged(tmp_path, table)
     assert loss.verdict == "does not hold" and loss.evidence.startswith("adam has the lowest")
     assert acc.verdict == "does not hold" and "nesterov ranks 2 of 4" in acc.evidence
+    assert "At each optimizer's tuned rate, adam leads (adam 95.00" in acc.evidence
+    assert "and nesterov ranks 2 (nesterov 89.00" in acc.evidence
 
 
 def test_verdicts_are_within_noise_when_seeds_overlap(tmp_path):

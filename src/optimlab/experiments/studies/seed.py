@@ -38,7 +38,14 @@ from pathlib import Path
 
 from optimlab.data import DATASETS
 from optimlab.data.datasets import dataset_dir
-from optimlab.experiments.analysis import Cell, Stat, summarize, sweep_settings, welch_t_test
+from optimlab.experiments.analysis import (
+    Cell,
+    Stat,
+    summarize,
+    sweep_settings,
+    tuned,
+    welch_t_test,
+)
 from optimlab.experiments.config import SweepConfig
 from optimlab.experiments.store import Store
 
@@ -118,52 +125,78 @@ class Verdict:
     evidence: str
 
 
-def _mean(stat: Stat) -> float | None:
-    return stat.mean if stat.n else None
+def _ranked(
+    cells: Mapping[str, Cell], metric: str, lower_is_better: bool
+) -> tuple[list[str], dict[str, Cell]]:
+    scored = {n: c for n, c in cells.items() if getattr(c, metric).n}
+    sign = 1.0 if lower_is_better else -1.0
+    return sorted(scored, key=lambda n: (sign * getattr(scored[n], metric).mean, n)), scored
+
+
+def _show(cell: Cell, metric: str, scale: float, fmt: str, unit: str) -> str:
+    stat: Stat = getattr(cell, metric)
+    spread = f" ± {scale * stat.std:{fmt}}" if stat.std is not None else ""
+    return f"{cell.optimizer} {scale * stat.mean:{fmt}}{spread}{unit}"
 
 
 def _best_claim(
     claim: str,
     subject: str,
     cells: Mapping[str, Cell],
+    tuned_cells: Mapping[str, Cell],
     metric: str,
     *,
     lower_is_better: bool,
     what: str,
-    fmt: str,
+    scale: float = 1.0,
+    fmt: str = ".4f",
+    unit: str = "",
 ) -> Verdict:
-    """Is ``subject`` the best on ``metric`` among ``cells``, beyond the noise of the seeds?"""
-    scored = {n: c for n, c in cells.items() if getattr(c, metric).n}
+    """Is ``subject`` the best on ``metric`` among ``cells``, beyond the noise of the seeds?
+
+    ``tuned_cells`` (each optimizer at its tuned rate) adds where the subject
+    stands when every optimizer gets its best rate; the verdict is on ``cells``.
+    """
+    order, scored = _ranked(cells, metric, lower_is_better)
     if subject not in scored:
         return Verdict(claim, "not measured", f"no finished run of {subject} at this rate")
-    sign = 1.0 if lower_is_better else -1.0
-    order = sorted(scored, key=lambda n: (sign * getattr(scored[n], metric).mean, n))
     best = order[0]
+    other = order[1] if best == subject else best
 
     def show(name: str) -> str:
-        stat = getattr(scored[name], metric)
-        spread = f" ± {stat.std:{fmt}}" if stat.std is not None else ""
-        return f"{name} {stat.mean:{fmt}}{spread}"
+        return _show(scored[name], metric, scale, fmt, unit)
 
-    other = order[1] if best == subject else best
     test = welch_t_test(
         getattr(scored[subject], metric).values, getattr(scored[other], metric).values
     )
     p = "p unknown (one seed)" if test is None else f"Welch p = {test.p:.2g}"
-    rank = order.index(subject) + 1
+    separated = test is not None and test.p < ALPHA
     if best == subject:
-        separated = test is not None and test.p < ALPHA
         verdict = "holds" if separated else "within noise"
         evidence = (
             f"{subject} has the {what} of {len(order)} optimizers: {show(subject)}; "
             f"the runner-up is {show(other)} ({p})."
         )
     else:
-        separated = test is not None and test.p < ALPHA
         verdict = "does not hold" if separated else "within noise"
         evidence = (
-            f"{best} has the {what}: {show(best)}; {subject} ranks {rank} of {len(order)} "
-            f"with {show(subject)} ({p})."
+            f"{best} has the {what}: {show(best)}; {subject} ranks "
+            f"{order.index(subject) + 1} of {len(order)} with {show(subject)} ({p})."
+        )
+    t_order, t_scored = _ranked(tuned_cells, metric, lower_is_better)
+    if subject in t_scored and len(t_order) > 1:
+        leader, mine = t_scored[t_order[0]], t_scored[subject]
+        if leader is mine:
+            evidence += (
+                f" At each optimizer's tuned rate {subject} leads too "
+                f"({_show(mine, metric, scale, fmt, unit)} at lr {mine.lr:g})."
+            )
+            return Verdict(claim, verdict, evidence)
+        evidence += (
+            f" At each optimizer's tuned rate, {leader.optimizer} leads "
+            f"({_show(leader, metric, scale, fmt, unit)} at lr {leader.lr:g}) and {subject} "
+            f"ranks {t_order.index(subject) + 1} ({_show(mine, metric, scale, fmt, unit)} "
+            f"at lr {mine.lr:g})."
         )
     return Verdict(claim, verdict, evidence)
 
@@ -230,16 +263,16 @@ def verdicts(cells: Sequence[Cell]) -> list[Verdict]:
     by_optimizer: dict[str, list[Cell]] = {}
     for cell in cells:
         by_optimizer.setdefault(cell.optimizer, []).append(cell)
+    best = {n: c.cell for n, c in tuned(cells).items() if c.cell is not None}
     return [
         _best_claim(
-            "QHAdamW reaches the lowest training loss (at lr 1e-3)", "qhadamw", fixed,
+            "QHAdamW reaches the lowest training loss (at lr 1e-3)", "qhadamw", fixed, best,
             "final_train_loss", lower_is_better=True, what="lowest mean final training loss",
-            fmt=".4f",
         ),
         _best_claim(
             "Nesterov reaches the best validation accuracy (at lr 1e-3)", "nesterov", fixed,
-            "final_val_accuracy", lower_is_better=False,
-            what="highest mean final validation accuracy", fmt=".4f",
+            best, "final_val_accuracy", lower_is_better=False,
+            what="highest mean final validation accuracy", scale=100.0, fmt=".2f", unit="%",
         ),
         _sensitivity_claim(
             "Momentum methods are much more sensitive to the learning rate than the Adam family",
