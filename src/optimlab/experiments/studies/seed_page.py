@@ -290,10 +290,12 @@ def write_page(
     for v in judged:
         text += [f"- **{v.claim}: {v.verdict}.** {v.evidence}", ""]
     if rank.order:
+        tied = [n for n in rank.tied_for_first if n != rank.order[0].optimizer]
         text += [
-            "At each optimizer's tuned rate, the best mean best-epoch validation accuracy is "
-            f"{rank.order[0].optimizer}'s ({_pct(rank.order[0].best_val_accuracy)}%); "
-            f"within the noise of the seeds of it: {', '.join(rank.tied_for_first)}.",
+            "Ranked at each optimizer's tuned rate by its best epoch's validation accuracy "
+            f"(the report's ranking), {rank.order[0].optimizer} comes first "
+            f"({_pct(rank.order[0].best_val_accuracy)}%); not distinguishable from it "
+            f"(Welch p >= 0.05): {', '.join(tied) if tied else 'none'}.",
             "",
         ]
     text += [
