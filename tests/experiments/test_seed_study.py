@@ -171,3 +171,14 @@ def test_study_page_only_through_the_command(tmp_path, capsys):
     assert main(["study", "seed", "--page-only", "--out", str(tmp_path / "none"),
                  "--page", str(page)]) != 0  # fmt: skip
     assert "run the study first" in capsys.readouterr().err
+
+
+def test_near_best_counts_the_rates_within_one_point(tmp_path):
+    table = {("adam", lr): (acc, 0.1, 0.0) for lr, acc in
+             ((1e-4, 0.880), (1e-3, 0.889), (1e-2, 0.8795), (1e-1, 0.5))}  # fmt: skip
+    with Store(tmp_path / "results.db") as store:
+        fill(store, table)
+        cells = summarize(store, num_classes=10)
+    assert seed.near_best(cells) == 3  # 0.889, 0.880 and 0.8795 are within one point
+    assert seed.near_best(cells, within=0.0092) == 2  # 0.8795 is 0.95 points below
+    assert seed.near_best(cells, within=0.4) == 4

@@ -96,6 +96,8 @@ ADAM_FAMILY = (
 ALPHA = 0.05
 #: "Much more sensitive": at least this ratio of mean accuracy drops.
 MUCH_MORE = 2.0
+#: A rate is "near the best" within this much validation accuracy (one point).
+NEAR = 0.01
 
 
 def mnist_available() -> bool:
@@ -237,7 +239,7 @@ def _sensitivity_claim(claim: str, by_optimizer: Mapping[str, Sequence[Cell]]) -
     separated = test is not None and test.p < ALPHA
     ratio = m / a if a > 0 else float("inf")
     evidence = (
-        f"one decade away from its best rate, a momentum method loses {100 * m:.1f} points of "
+        f"One decade away from its best rate, a momentum method loses {100 * m:.1f} points of "
         f"validation accuracy on average ({len(momentum)} optimizers: "
         + ", ".join(f"{n} {100 * d:.1f}" for n, d in momentum.items())
         + f"), the Adam family {100 * a:.1f} ({len(adam)} optimizers, from "
@@ -256,7 +258,27 @@ def _sensitivity_claim(claim: str, by_optimizer: Mapping[str, Sequence[Cell]]) -
         evidence += " The Adam family is the more sensitive."
     else:
         verdict = "within noise"
+    widths = {n: near_best(cs) for n, cs in by_optimizer.items()}
+    wm = [widths[n] for n in momentum]
+    wa = [widths[n] for n in adam]
+    evidence += (
+        f" Rates of the grid within {100 * NEAR:g} point of the optimizer's best: "
+        f"{sum(wm) / len(wm):.1f} of {_grid_size(by_optimizer)} for a momentum method, "
+        f"{sum(wa) / len(wa):.1f} for the Adam family."
+    )
     return Verdict(claim, verdict, evidence)
+
+
+def near_best(cells: Sequence[Cell], within: float | None = None) -> int:
+    """How many rates score within ``within`` (default :data:`NEAR`) of the best mean
+    final validation accuracy of these cells (one optimizer's rates)."""
+    within = NEAR if within is None else within
+    means = [c.final_val_accuracy.mean for c in cells if c.final_val_accuracy.n]
+    return sum(m >= max(means) - within for m in means) if means else 0
+
+
+def _grid_size(by_optimizer: Mapping[str, Sequence[Cell]]) -> int:
+    return max((len(cs) for cs in by_optimizer.values()), default=0)
 
 
 def verdicts(cells: Sequence[Cell]) -> list[Verdict]:

@@ -23,6 +23,7 @@ from optimlab.experiments.studies.seed import (
     UNMATCHED,
     drop_one_decade,
     load_cells,
+    near_best,
     verdicts,
 )
 from optimlab.io import atomic_write
@@ -138,7 +139,7 @@ def plot_family_curves(
 ) -> None:
     """Mean (line) and ± one standard deviation (band) per epoch, one panel per family."""
     plt = pyplot()
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8), sharex=True)
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8), sharex=True, sharey=True)
     for ax, (family, names) in zip(axes.flat, FAMILIES.items(), strict=True):
         present = [n for n in names if n in cells]
         for name, color in zip(present, _colors(len(present)), strict=True):
@@ -158,10 +159,11 @@ def plot_family_curves(
         if log:
             ax.set_yscale("log")
         ax.set_title(family)
-        ax.set_ylabel(ylabel)
         ax.grid(True, alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel)
     for ax in axes[-1]:
         ax.set_xlabel("epoch")
     fig.suptitle(title)
@@ -186,10 +188,11 @@ def plot_sensitivity(by_optimizer: Mapping[str, Sequence[Cell]], path: Path) -> 
         ax.axvline(FIXED_LR, color="k", linestyle=":", linewidth=1)
         ax.set_xscale("log")
         ax.set_title(family)
-        ax.set_ylabel("final validation accuracy (%)")
         ax.grid(True, alpha=0.3, which="both")
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("final validation accuracy (%)")
     for ax in axes[-1]:
         ax.set_xlabel("learning rate (dotted: the study's 1e-3)")
     fig.suptitle("Learning-rate sensitivity: mean over seeds, bars one standard deviation")
@@ -199,7 +202,10 @@ def plot_sensitivity(by_optimizer: Mapping[str, Sequence[Cell]], path: Path) -> 
 def _sensitivity_table(
     order: Sequence[str], by_optimizer: Mapping[str, Sequence[Cell]]
 ) -> list[str]:
-    lines = ["| optimizer | best lr | points lost one decade away |", "|---|---:|---:|"]
+    lines = [
+        "| optimizer | best lr | points lost one decade away | rates within 1 point of the best |",
+        "|---|---:|---:|---:|",
+    ]
     for name in order:
         cells = by_optimizer.get(name, [])
         scored = [c for c in cells if c.final_val_accuracy.n]
@@ -207,7 +213,8 @@ def _sensitivity_table(
             continue
         best = max(scored, key=lambda c: (c.final_val_accuracy.mean, -c.lr))
         drop = drop_one_decade(cells)
-        lines.append(f"| {name} | {best.lr:g} | {'-' if drop is None else f'{100 * drop:.1f}'} |")
+        lost = "-" if drop is None else f"{100 * drop:.1f}"
+        lines.append(f"| {name} | {best.lr:g} | {lost} | {near_best(cells)} of {len(scored)} |")
     return lines
 
 
@@ -321,7 +328,8 @@ def write_page(
         f"![Learning-rate sensitivity]({rel}/lr_sensitivity.png)",
         "",
         "Points of mean final validation accuracy lost one decade away from each optimizer's "
-        "best rate (the mean over the neighbours the grid has):",
+        "best rate (the mean over the neighbours the grid has), and how many rates of the "
+        "grid come within one point of the best (the width of the good range):",
         "",
         *_sensitivity_table(order, by_optimizer),
         "",
