@@ -22,7 +22,6 @@ in-place NumPy state).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -156,15 +155,6 @@ def blockable(state: Any, index: int, size: int) -> bool:
     return True
 
 
-def scalars(state: Any) -> Any:
-    """A copy of the state without its per-parameter arrays (counters, running weights)."""
-    if isinstance(state, PerParam):
-        return None
-    if isinstance(state, dict):
-        return {k: scalars(v) for k, v in state.items()}
-    return copy.deepcopy(state)
-
-
 def block(
     state: Any, before: Any, index: int, part: slice, views: list[tuple[PerParam, np.ndarray]]
 ) -> Any:
@@ -172,8 +162,8 @@ def block(
 
     Per-parameter arrays become flat views (each ``(PerParam, view)`` pair is
     appended to ``views``, for :func:`write_back`); the rest is taken from
-    ``before``, the scalars as they were before the step (never modified in
-    place by a transform: counters and weights are reassigned).
+    ``before`` (``select(state, [])`` taken before the step: the scalars as
+    they were, which transforms reassign, never modify in place).
     """
     if isinstance(state, PerParam):
         view = state[index].reshape(-1)[part]
@@ -191,14 +181,3 @@ def write_back(views: list[tuple[PerParam, np.ndarray]]) -> None:
     for leaf, view in views:
         if leaf[0] is not view:
             view[...] = leaf[0]
-
-
-def merge_scalars(full: Any, done: Any) -> Any:
-    """Set the scalars of ``full`` to those of ``done`` (a block's state after the step)."""
-    if isinstance(full, PerParam):
-        return full
-    if isinstance(full, dict):
-        for k in full:
-            full[k] = merge_scalars(full[k], done[k])
-        return full
-    return done

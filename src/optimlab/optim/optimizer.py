@@ -32,8 +32,6 @@ from optimlab.optim.base import (
     blockable,
     is_elementwise,
     merge,
-    merge_scalars,
-    scalars,
     select,
     write_back,
 )
@@ -181,7 +179,7 @@ class Optimizer:
             if large:
                 _step_by_blocks(chain, state, chosen, have, large)
             else:
-                _step_whole(chain, state, chosen, have, len(params))
+                _step_whole(chain, state, chosen, None if len(have) == len(params) else have)
             self._counts[index] += 1
         self.step_count += 1
 
@@ -343,16 +341,15 @@ def optimizer_class(spec: OptimizerSpec) -> type[Optimizer]:
     return type(class_name, (Optimizer,), {"spec": spec, "__doc__": doc, "__module__": __name__})
 
 
-def _step_whole(
-    chain: Chain, state: Any, chosen: list[Parameter], have: list[int], total: int
-) -> None:
-    """One update of ``chosen`` (the parameters at ``have`` of ``total``), all at once."""
-    part = state if len(have) == total else select(state, have)
+def _step_whole(chain: Chain, state: Any, chosen: list[Parameter], index: list[int] | None) -> None:
+    """One update of ``chosen``, all at once: the group's parameters at ``index``
+    (``None``: all of them, with the whole state)."""
+    part = state if index is None else select(state, index)
     updates = chain.update([p.grad for p in chosen], part, [p.data for p in chosen])
     for p, u in zip(chosen, updates, strict=True):
         p.data += u
-    if part is not state:
-        merge(state, part, have)
+    if index is not None:
+        merge(state, part, index)
 
 
 def _step_by_blocks(
@@ -365,16 +362,10 @@ def _step_by_blocks(
     scalars as they were before the step (a counter advances once), and runs
     the whole chain while its arrays are in cache.
     """
-    before = scalars(state)
+    before = select(state, [])  # the scalars before the step, no per-parameter arrays
     small = [j for j in range(len(chosen)) if j not in large]
     if small:
-        index = [have[j] for j in small]
-        part = select(state, index)
-        params = [chosen[j] for j in small]
-        updates = chain.update([p.grad for p in params], part, [p.data for p in params])
-        for p, u in zip(params, updates, strict=True):
-            p.data += u
-        merge(state, part, index)
+        _step_whole(chain, state, [chosen[j] for j in small], [have[j] for j in small])
     last = None
     for j in large:
         p, i = chosen[j], have[j]
@@ -386,4 +377,4 @@ def _step_by_blocks(
             (u,) = chain.update([grad[part_slice]], last, [data[part_slice]])
             data[part_slice] += u
             write_back(views)
-    merge_scalars(state, last)
+    merge(state, last, [])  # the scalars after the step
