@@ -19,6 +19,12 @@ def pyplot():
     return plt
 
 
+def colors(n: int) -> list:
+    """``n`` distinct line colours (tab10, tab20 beyond ten; repeating beyond twenty)."""
+    cmap = pyplot().get_cmap("tab10" if n <= 10 else "tab20")
+    return [cmap(i % cmap.N) for i in range(n)]
+
+
 def save_figure(fig, path: str | os.PathLike[str]) -> None:
     """Save ``fig`` as PNG atomically (temporary file, then rename) and close it."""
     plt = pyplot()

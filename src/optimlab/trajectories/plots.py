@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from optimlab.experiments.plots import pyplot, save_figure
+from optimlab.experiments.plots import colors, pyplot, save_figure
 from optimlab.io import atomic_open
 from optimlab.problems import Function2D
 from optimlab.trajectories.runs import Trajectory
@@ -25,12 +25,6 @@ GRID = 300  # contour resolution per axis
 def _label(name: str, run: Trajectory) -> str:
     tail = f", diverged at step {run.diverged_at}" if run.diverged else ""
     return f"{name} (lr={run.lr:.3g}{tail})"
-
-
-def _colors(n: int) -> list:
-    plt = pyplot()
-    cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
-    return [cmap(i % cmap.N) for i in range(n)]
 
 
 def _contour(ax, function: Function2D) -> None:
@@ -74,7 +68,7 @@ def plot_trajectories(
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 6))
     _contour(ax, function)
-    for (name, run), color in zip(runs.items(), _colors(len(runs)), strict=True):
+    for (name, run), color in zip(runs.items(), colors(len(runs)), strict=True):
         ax.plot(*run.points.T, "-", color=color, linewidth=1.6, label=_label(name, run))
         ax.plot(*run.points.T, ".", color=color, markersize=2.5)
     _start_marker(ax, runs)
@@ -90,7 +84,7 @@ def plot_convergence(
     plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     bounded = function.minimum_value is not None
-    for (name, run), color in zip(runs.items(), _colors(len(runs)), strict=True):
+    for (name, run), color in zip(runs.items(), colors(len(runs)), strict=True):
         steps = np.arange(run.steps + 1)
         left.plot(steps, run.distances, color=color, label=_label(name, run))
         value = run.values - function.minimum_value if bounded else run.values
@@ -171,7 +165,7 @@ def animate(
     _contour(ax, function)
     _start_marker(ax, runs)
     artists = []
-    for (name, run), color in zip(runs.items(), _colors(len(runs)), strict=True):
+    for (name, run), color in zip(runs.items(), colors(len(runs)), strict=True):
         (line,) = ax.plot([], [], "-", color=color, linewidth=1.6, label=_label(name, run))
         (head,) = ax.plot([], [], "o", color=color, markersize=6, markeredgecolor="k")
         artists.append((run, line, head))

@@ -207,18 +207,20 @@ def _best_claim(
 def drop_one_decade(cells: Sequence[Cell]) -> float | None:
     """Mean final validation accuracy lost one decade away from an optimizer's best rate.
 
-    ``cells`` are one optimizer's rates. The neighbours are the grid's rates
+    ``cells`` are one optimizer's rates; its best is the one tuning picks
+    (:func:`~optimlab.experiments.analysis.tuned`). The neighbours are the grid's rates
     whose ratio to the best rate is 10 (either side; one at an edge);
     ``None`` if there is none.
     """
-    scored = [c for c in cells if c.final_val_accuracy.n]
-    if not scored:
+    best = next((c.cell for c in tuned(cells).values()), None)  # the tuning rule
+    if best is None:
         return None
-    best = max(scored, key=lambda c: (c.final_val_accuracy.mean, -c.lr))
     near = [
         c
-        for c in scored
-        if c is not best and abs(max(c.lr, best.lr) / min(c.lr, best.lr) - 10) < 1e-6
+        for c in cells
+        if c.final_val_accuracy.n
+        and c is not best
+        and abs(max(c.lr, best.lr) / min(c.lr, best.lr) - 10) < 1e-6
     ]
     if not near:
         return None

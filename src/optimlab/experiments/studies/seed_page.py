@@ -16,7 +16,7 @@ from pathlib import Path
 
 from optimlab.experiments.analysis import Cell, curve, ranking, tuned
 from optimlab.experiments.config import SweepConfig
-from optimlab.experiments.plots import pyplot, save_figure
+from optimlab.experiments.plots import colors, pyplot, save_figure
 from optimlab.experiments.studies.seed import (
     FIXED_LR,
     ORIGINAL,
@@ -129,11 +129,6 @@ def _table(order: Sequence[str], fixed: Mapping[str, Cell], choices: Mapping) ->
     return lines
 
 
-def _colors(n: int) -> list:
-    cmap = pyplot().get_cmap("tab10")
-    return [cmap(i % 10) for i in range(n)]
-
-
 def plot_family_curves(
     cells: Mapping[str, Cell], column: str, ylabel: str, path: Path, *, log: bool, title: str
 ) -> None:
@@ -142,7 +137,7 @@ def plot_family_curves(
     fig, axes = plt.subplots(2, 2, figsize=(12, 8), sharex=True, sharey=True)
     for ax, (family, names) in zip(axes.flat, FAMILIES.items(), strict=True):
         present = [n for n in names if n in cells]
-        for name, color in zip(present, _colors(len(present)), strict=True):
+        for name, color in zip(present, colors(len(present)), strict=True):
             points = curve(cells[name].runs, column)
             if not points:
                 continue
@@ -176,7 +171,7 @@ def plot_sensitivity(by_optimizer: Mapping[str, Sequence[Cell]], path: Path) -> 
     fig, axes = plt.subplots(2, 2, figsize=(12, 8), sharex=True, sharey=True)
     for ax, (family, names) in zip(axes.flat, FAMILIES.items(), strict=True):
         present = [n for n in names if n in by_optimizer]
-        for name, color in zip(present, _colors(len(present)), strict=True):
+        for name, color in zip(present, colors(len(present)), strict=True):
             cells = [c for c in sorted(by_optimizer[name], key=lambda c: c.lr)
                      if c.final_val_accuracy.n]  # fmt: skip
             ax.errorbar(
@@ -200,7 +195,7 @@ def plot_sensitivity(by_optimizer: Mapping[str, Sequence[Cell]], path: Path) -> 
 
 
 def _sensitivity_table(
-    order: Sequence[str], by_optimizer: Mapping[str, Sequence[Cell]]
+    order: Sequence[str], by_optimizer: Mapping[str, Sequence[Cell]], choices: Mapping
 ) -> list[str]:
     lines = [
         "| optimizer | best lr | points lost one decade away | rates within 1 point of the best |",
@@ -208,13 +203,13 @@ def _sensitivity_table(
     ]
     for name in order:
         cells = by_optimizer.get(name, [])
-        scored = [c for c in cells if c.final_val_accuracy.n]
-        if not scored:
+        choice = choices.get(name)
+        if choice is None or choice.cell is None:  # no scored run
             continue
-        best = max(scored, key=lambda c: (c.final_val_accuracy.mean, -c.lr))
+        scored = sum(1 for c in cells if c.final_val_accuracy.n)
         drop = drop_one_decade(cells)
         lost = "-" if drop is None else f"{100 * drop:.1f}"
-        lines.append(f"| {name} | {best.lr:g} | {lost} | {near_best(cells)} of {len(scored)} |")
+        lines.append(f"| {name} | {choice.lr:g} | {lost} | {near_best(cells)} of {scored} |")
     return lines
 
 
@@ -331,7 +326,7 @@ def write_page(
         "best rate (the mean over the neighbours the grid has), and how many rates of the "
         "grid come within one point of the best (the width of the good range):",
         "",
-        *_sensitivity_table(order, by_optimizer),
+        *_sensitivity_table(order, by_optimizer, choices),
         "",
         "## What differs from the original",
         "",
