@@ -77,6 +77,16 @@ def seed_list(text: str) -> list[int]:
     return _comma_list(text, int, "integers", "0,1,2")
 
 
+def _pairs(
+    parser: argparse.ArgumentParser, flag: str, dest: str, help: str, metavar: str = "NAME=VALUE"
+) -> None:
+    """A repeatable ``flag NAME=VALUE`` option collected as a list of pairs in ``dest``."""
+    parser.add_argument(
+        flag, dest=dest, type=parse_override, action="append", default=[], metavar=metavar,
+        help=help,
+    )  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     from optimlab import __version__
 
@@ -128,14 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--warmup", type=int, default=0, help="steps of linear learning-rate warm-up (default: 0)"
     )
-    train.add_argument(
-        "-o",
-        dest="overrides",
-        type=parse_override,
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="another optimizer hyperparameter, repeatable (-o momentum=0.9)",
+    _pairs(
+        train, "-o", "overrides", "another optimizer hyperparameter, repeatable (-o momentum=0.9)"
     )
     train.add_argument("--epochs", type=int, default=5)
     train.add_argument("--batch-size", type=int, default=128)
@@ -168,10 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--schedule", help="learning-rate schedule (default: constant)")
     compare.add_argument("--warmup", type=int, help="steps of linear warm-up")
     compare.add_argument("--init", help="weight initialiser, e.g. he (default: the problem's)")
-    compare.add_argument(
-        "-o", dest="overrides", type=parse_override, action="append", default=[],
-        metavar="NAME=VALUE", help="a hyperparameter for every optimizer that takes it",
-    )  # fmt: skip
+    _pairs(compare, "-o", "overrides", "a hyperparameter for every optimizer that takes it")
     compare.add_argument(
         "--tune", action="store_true",
         help="compare each optimizer at the rate of its grid with the best validation accuracy",
@@ -228,14 +229,16 @@ def build_parser() -> argparse.ArgumentParser:
     paths.add_argument("--start", type=point, help="start point X,Y (default: the function's)")
     paths.add_argument("--noise", type=float, default=0.0, help="Gaussian gradient noise (std)")
     paths.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
-    paths.add_argument(
-        "-p", dest="function_params", type=parse_override, action="append", default=[],
-        metavar="NAME=VALUE", help="a parameter of the function, e.g. condition=100 for quadratic",
-    )  # fmt: skip
-    paths.add_argument(
-        "-o", dest="overrides", type=parse_override, action="append", default=[],
+    _pairs(
+        paths,
+        "-p",
+        "function_params",
+        "a parameter of the function, e.g. condition=100 for quadratic",
+    )
+    _pairs(
+        paths, "-o", "overrides",
+        "a hyperparameter for every optimizer that takes it (or for one: adam.betas=0.9,0.99)",
         metavar="[OPTIMIZER.]NAME=VALUE",
-        help="a hyperparameter for every optimizer that takes it (or for one: adam.betas=0.9,0.99)",
     )  # fmt: skip
     paths.add_argument(
         "--plugin", dest="plugins", action="append", default=[], metavar="FILE.py|MODULE",
