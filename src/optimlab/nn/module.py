@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
 class Parameter:
@@ -23,17 +24,22 @@ class Parameter:
         views of it held elsewhere stay valid.
     grad : ndarray or None
         Same shape and dtype as ``data``; ``None`` until a backward pass
-        reaches this parameter (and again after ``zero_grad``).
+        reaches this parameter (and again after ``zero_grad``). Whatever is
+        assigned (an array, a NumPy or Python scalar for a 0-d parameter, a
+        list) is stored as an array of the parameter's shape and dtype (an
+        array of that shape and dtype as it is, without a copy); a wrong shape,
+        or a complex gradient for a real parameter, is an error naming the
+        parameter.
     name : str
         A readable name (``"weight"``, ``"bias"``); a :class:`Module` gives
         dotted names such as ``"0.weight"`` through :meth:`Module.named_parameters`.
     """
 
-    __slots__ = ("data", "grad", "name")
+    __slots__ = ("_grad", "data", "name")
 
     def __init__(self, data: np.ndarray, name: str = "") -> None:
         self.data = np.asarray(data)
-        self.grad: np.ndarray | None = None
+        self._grad: np.ndarray | None = None
         self.name = name
 
     @property
@@ -48,28 +54,56 @@ class Parameter:
     def size(self) -> int:
         return self.data.size
 
+    @property
+    def grad(self) -> np.ndarray | None:
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: ArrayLike | None) -> None:
+        self._grad = None if value is None else self._as_grad(value)
+
+    def _as_grad(self, value: ArrayLike) -> np.ndarray:
+        """``value`` as an array of this parameter's shape and dtype (no copy if it is one)."""
+        grad = self._shaped(value)
+        if grad.dtype == self.data.dtype:
+            return grad
+        if grad.dtype.kind not in "biufc":
+            raise TypeError(
+                f"parameter {self.name!r}: gradient must be numeric; received dtype {grad.dtype}"
+            )
+        if grad.dtype.kind == "c" and self.data.dtype.kind != "c":
+            raise TypeError(
+                f"parameter {self.name!r}: gradient of dtype {grad.dtype} for a parameter of "
+                f"dtype {self.data.dtype} (its imaginary part would be lost)"
+            )
+        return grad.astype(self.data.dtype)
+
+    def _shaped(self, value: ArrayLike) -> np.ndarray:
+        grad = np.asarray(value)
+        if grad.shape != self.data.shape:
+            raise ValueError(
+                f"parameter {self.name!r}: gradient shape must be {self.data.shape}; "
+                f"received {grad.shape}"
+            )
+        return grad
+
     def accumulate(self, grad: np.ndarray) -> None:
         """Add ``grad`` to ``.grad``.
 
         When ``.grad`` is ``None`` the array is taken over without a copy, so
         callers pass a freshly computed array they do not keep.
         """
-        if grad.shape != self.data.shape:
-            raise ValueError(
-                f"parameter {self.name!r}: gradient shape must be {self.data.shape}; "
-                f"received {grad.shape}"
-            )
-        if self.grad is None:
-            self.grad = grad if grad.dtype == self.data.dtype else grad.astype(self.data.dtype)
+        if self._grad is None:
+            self._grad = self._as_grad(grad)
         else:
-            self.grad += grad
+            self._grad += self._shaped(grad)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradient (``None``), or fill it with zeros in place."""
-        if set_to_none or self.grad is None:
-            self.grad = None
+        if set_to_none or self._grad is None:
+            self._grad = None
         else:
-            self.grad.fill(0)
+            self._grad.fill(0)
 
     def __repr__(self) -> str:
         return f"Parameter(name={self.name!r}, shape={self.data.shape}, dtype={self.data.dtype})"
