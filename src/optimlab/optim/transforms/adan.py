@@ -43,6 +43,10 @@ class ScaleByAdan:
     factor in **float32** (``get_global_gradient_norm`` casts the norms);
     optimlab computes it in float64, so with clipping active the two differ by
     float32 rounding of the factor (about 1e-7 relative per step).
+
+    The step count :math:`t` is the parameter group's, not each parameter's: the
+    reference (pytorch_optimizer's ``Adan``) keeps it in ``group["step"]`` on
+    purpose, so a parameter that skips steps is debiased by the group's age.
     """
 
     def __init__(
@@ -79,7 +83,7 @@ class ScaleByAdan:
             m, delta, n, out = state["m"][i], state["delta"][i], state["n"][i], state["out"][i]
             np.multiply(g, clip, out=out)  # the clipped gradient
             if previous[i] is None:
-                previous[i] = np.negative(out)
+                previous[i] = np.negative(out, out=np.empty_like(out))  # an array also when 0-d
             diff = previous[i]
             diff += out  # g_t - g_{t-1}
             lerp_(m, out, 1.0 - b1)

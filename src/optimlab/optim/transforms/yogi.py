@@ -25,6 +25,10 @@ class ScaleByYogi:
     :math:`(1-\beta_2)(g_t^2 - v_{t-1})`). **Both** moments start at
     ``initial_accumulator`` (1e-6), not 0, yet are debiased as if they started
     at 0 (pytorch_optimizer's choice), and the default :math:`\epsilon` is 1e-3.
+
+    The step count :math:`t` is the parameter group's, not each parameter's: the
+    reference (pytorch_optimizer's ``Yogi``) keeps it in ``group["step"]`` on
+    purpose, so a parameter that skips steps is debiased by the group's age.
     """
 
     #: Each output element depends on the same element of the inputs only, so the
@@ -51,7 +55,7 @@ class ScaleByYogi:
         for g, m, v, out in zip(updates, state["m"], state["v"], state["out"], strict=True):
             g2 = np.multiply(g, g, out=out)
             lerp_(m, g, 1.0 - b1)
-            change = np.subtract(v, g2)
+            change = np.subtract(v, g2, out=np.empty_like(v))  # an array also when 0-d
             np.sign(change, out=change)
             change *= -(1.0 - b2)
             change *= g2
