@@ -469,6 +469,11 @@ def _optimizers(args: argparse.Namespace) -> int:
     print(f"{spec.name}: {spec.paper}")
     print(f"reference: {spec.reference or 'none (tested against its equations)'}")
     print(f"hyperparameters: {_format_defaults(dict(spec.defaults))}")
+    print(
+        "step counts: per parameter (a parameter that skips steps is debiased for its own age)"
+        if spec.step_counts == "parameter"
+        else "step counts: per parameter group, as the reference keeps them"
+    )
     if spec.momentum:
         print(f"Demon: demon-{spec.name} decays {spec.momentum!r}")
     print()

@@ -74,6 +74,7 @@ row("nadamw", {}, torch_ref(torch.optim.NAdam, decoupled_weight_decay=True))
 row("radam", {}, torch_ref(torch.optim.RAdam))
 row("radam", {"lr": 0.01, "betas": (0.7, 0.9), "eps": 1e-6, "weight_decay": 0.1},
     torch_ref(torch.optim.RAdam, lr=0.01, betas=(0.7, 0.9), eps=1e-6, weight_decay=0.1))  # fmt: skip
+row("radamw", {}, torch_ref(torch.optim.RAdam, decoupled_weight_decay=True))  # default wd 0
 row("radamw", {"weight_decay": 0.2},
     torch_ref(torch.optim.RAdam, weight_decay=0.2, decoupled_weight_decay=True))  # fmt: skip
 row("adamax", {}, torch_ref(torch.optim.Adamax))

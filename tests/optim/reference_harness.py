@@ -3,7 +3,11 @@
 Both start from the same float64 parameters of several shapes (matrix,
 vector, 3-D) and receive, for ``STEPS`` steps, the same gradients: a quadratic
 pull ``0.5 * p`` (so that a wrong step changes later gradients too) plus
-seeded noise. A reference is ``make(torch_params) -> (optimizer, hook)``;
+seeded noise. ``has_grad(t, i)`` says whether parameter ``i`` has a gradient at
+step ``t`` (a ``None`` gradient otherwise, in both): :data:`SKIPS` leaves one
+parameter out of every third step and :data:`LATE` starts one at step 51, so
+that a step count kept per group where the reference keeps it per parameter
+shows. A reference is ``make(torch_params) -> (optimizer, hook)``;
 ``hook(optimizer, t)`` (or ``None``) runs before the reference's step ``t``
 (counted from 0), e.g. to set Demon's momentum or apply decoupled decay.
 """
@@ -20,11 +24,32 @@ from optimlab import optim
 from optimlab.nn import Parameter
 
 SHAPES = [(5, 4), (7,), (2, 3, 4)]
+#: A 0-d parameter (its gradients are NumPy scalars) beside a vector and a matrix.
+SCALAR_SHAPES = [(), (3,), (2, 3)]
 STEPS = 200
 TOLERANCE = 1e-9
 
 Hook = Callable[[Any, int], None] | None
 Reference = Callable[[list], tuple[Any, Hook]]
+HasGrad = Callable[[int, int], bool]
+
+
+def every_step(t: int, i: int) -> bool:
+    return True
+
+
+def skips(t: int, i: int) -> bool:
+    """Parameter 1 has no gradient on every third step (t = 2, 5, 8, ...)."""
+    return not (i == 1 and t % 3 == 2)
+
+
+def late(t: int, i: int) -> bool:
+    """Parameter 2 receives its first gradient at step 51 (t = 50)."""
+    return not (i == 2 and t < 50)
+
+
+#: The gradient patterns every row of the conformance tables runs with.
+PATTERNS: dict[str, HasGrad] = {"every-step": every_step, "skips": skips, "late": late}
 
 
 def relative_error(ours: list[np.ndarray], theirs: list[np.ndarray]) -> float:
@@ -37,6 +62,7 @@ def relative_error(ours: list[np.ndarray], theirs: list[np.ndarray]) -> float:
 def run_pair(
     name: str, kwargs: dict, reference: Reference, *, steps: int = STEPS, seed: int = 0,
     shapes: list[tuple[int, ...]] = SHAPES, before_compare: Callable | None = None,
+    has_grad: HasGrad = every_step,
 ) -> float:  # fmt: skip
     """Max relative error between the parameters of both after ``steps`` steps."""
     rng = np.random.default_rng(seed)
@@ -51,9 +77,12 @@ def run_pair(
     try:
         for t in range(steps):
             grads = [0.5 * p.data + noise.standard_normal(p.shape) for p in ours]
-            for p, q, g in zip(ours, theirs, grads, strict=True):
-                p.grad = g.copy()
-                q.grad = torch.tensor(g.copy())  # references may write into .grad
+            for i, (p, q, g) in enumerate(zip(ours, theirs, grads, strict=True)):
+                if has_grad(t, i):
+                    p.grad = g.copy()
+                    q.grad = torch.tensor(g.copy())  # references may write into .grad
+                else:
+                    p.grad = q.grad = None
             if hook is not None:
                 hook(ref, t)
             ref.step()
@@ -66,13 +95,16 @@ def run_pair(
 
 
 def decoupled_decay_hook(lr: float, weight_decay: float) -> Hook:
-    """``p <- p - lr * weight_decay * p`` on the reference's params before each step."""
+    """``p <- p - lr * weight_decay * p`` on the reference's params that have a
+    gradient, before each step (as ``torch.optim.AdamW``: a parameter without
+    one is left alone)."""
 
     def hook(ref: Any, t: int) -> None:
         with torch.no_grad():
             for group in ref.param_groups:
                 for p in group["params"]:
-                    p.mul_(1.0 - lr * weight_decay)
+                    if p.grad is not None:
+                        p.mul_(1.0 - lr * weight_decay)
 
     return hook
 

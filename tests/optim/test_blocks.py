@@ -21,7 +21,9 @@ SURELY_BLOCKED = {
 SHAPES = [(300, 500), (7,), (2 * BLOCK + 5,)]  # two large (one with a ragged last block), one small
 
 
-def run(name: str, steps: int = 4, *, skip_small_at: int | None = None) -> list[np.ndarray]:
+def run(
+    name: str, steps: int = 4, *, skip_small_at: int | None = None, skip_large_at: tuple = ()
+) -> list[np.ndarray]:
     rng = np.random.default_rng(0)
     params = [Parameter(rng.standard_normal(s).astype(np.float32)) for s in SHAPES]
     hp = {"total_steps": 10} if "total_steps" in optim.hyperparameters_of(name) else {}
@@ -31,6 +33,8 @@ def run(name: str, steps: int = 4, *, skip_small_at: int | None = None) -> list[
             p.grad = rng.standard_normal(p.shape).astype(np.float32)
         if t == skip_small_at:
             params[1].grad = None
+        if t in skip_large_at:  # the large parameter's own step count falls behind
+            params[0].grad = None
         opt.step()
     opt.eval()
     return [p.data.copy() for p in params] + [np.asarray(v) for v in _leaves(opt.state_dict())]
@@ -79,3 +83,14 @@ def test_element_wise_chains_are_the_expected_ones():
     assert blocked == {"adam", "sgd", "momentum", "lion", "rmsprop", "schedulefree-adamw"}
     for name in ("lamb", "muon", "adan"):
         assert not is_elementwise(chain_of(name)), name
+
+
+@pytest.mark.parametrize("name", ["adam", "nadam", "radam", "adamax", "adagrad", "qhadam",
+                                  "demon-adamw", "lookahead-nadamw"])  # fmt: skip
+def test_blocks_keep_per_parameter_step_counts(name, monkeypatch):
+    """A large parameter that skips steps is debiased for its own count, block by block."""
+    blocked = run(name, 6, skip_large_at=(1, 3))
+    monkeypatch.setattr(facade, "BLOCK", 1 << 40)  # never split
+    whole = run(name, 6, skip_large_at=(1, 3))
+    for a, b in zip(blocked, whole, strict=True):
+        np.testing.assert_array_equal(a, b)

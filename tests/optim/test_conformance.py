@@ -214,3 +214,78 @@ def test_rejects_bad_hyperparameters(name):
     if "eps" in spec.defaults:
         with pytest.raises(ValueError, match=r"eps must be > 0; received eps=0.0"):
             optim.create(name, make_params(), **kwargs, eps=0.0)
+
+
+# -- parameters that skip steps, start late, are 0-d, or are not real floats -------------
+def _own_clock(name: str) -> bool:
+    """Demon's beta and Lookahead's synchronisation run on the group's clock by design."""
+    return not name.startswith(("demon-", "lookahead-"))
+
+
+OWN_CLOCK = [n for n in NAMES if _own_clock(n)]
+
+
+def _quadratic_grad(index: int, p: Parameter) -> None:
+    p.grad = (CURVATURE[index] * p.data).astype(p.data.dtype)
+
+
+@pytest.mark.parametrize("name", OWN_CLOCK)
+def test_a_parameter_that_skips_steps_or_starts_late_sees_its_own_step_count(name):
+    """Parameter 2 skips every third step, parameter 1 starts at step 21. Where the
+    optimizer counts steps per parameter (``step_counts="parameter"``, as torch.optim),
+    each follows exactly the path it follows alone, fed the same gradients; where it
+    counts them per group (as its reference, pytorch_optimizer), the late one does not."""
+    kwargs = required(name)
+    together = make_params()
+    alone = [[Parameter(p.data.copy(), p.name)] for p in together]
+    opt = optim.create(name, together, **kwargs)
+    solo = [optim.create(name, ps, **kwargs) for ps in alone]
+    for t in range(45):
+        active = [0] + ([1] if t >= 20 else []) + ([2] if t % 3 != 2 else [])
+        for i, p in enumerate(together):
+            if i in active:
+                _quadratic_grad(i, p)
+                _quadratic_grad(i, alone[i][0])
+            else:
+                p.grad = None
+        opt.step()
+        for i in active:
+            solo[i].step()
+    if optim.resolve(name).step_counts == "parameter":
+        for p, (q,) in zip(together, alone, strict=True):
+            np.testing.assert_array_equal(p.data, q.data, err_msg=f"{name}: {p.name}")
+    else:
+        assert not np.array_equal(together[1].data, alone[1][0].data), (
+            f"{name}: declared step_counts='group', yet a late parameter follows its own count"
+        )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_0d_parameter_with_scalar_gradients_moves_as_its_1_element_twin(name):
+    """``p.grad = 2 * (p.data - 3)`` on a 0-d parameter is a NumPy scalar: it is stored
+    as a 0-d array, and every buffer stays an array (momentum is not lost)."""
+    kwargs = required(name)
+    scalar, vector = Parameter(np.array(1.5), "s"), Parameter(np.array([1.5]), "v")
+    opt_s, opt_v = optim.create(name, [scalar], **kwargs), optim.create(name, [vector], **kwargs)
+    for _ in range(25):
+        scalar.grad = 2 * (scalar.data - 3)  # np.float64, not an array
+        vector.grad = 2 * (vector.data - 3)
+        assert isinstance(scalar.grad, np.ndarray) and scalar.grad.shape == ()
+        opt_s.step()
+        opt_v.step()
+    opt_s.eval()
+    opt_v.eval()
+    assert scalar.data.shape == ()
+    np.testing.assert_array_equal(scalar.data.reshape(1), vector.data)
+    assert scalar.data != 1.5
+
+
+@pytest.mark.parametrize("dtype", [np.complex128, np.complex64, np.int64, np.int32, np.bool_])
+@pytest.mark.parametrize("name", NAMES)
+def test_complex_integer_and_boolean_parameters_are_refused(name, dtype):
+    params = [*make_params(), Parameter(np.ones((2, 2), dtype=dtype), "odd")]
+    hint = "complex parameters are not supported" if dtype in (np.complex128, np.complex64) else (
+        "optimizers update real floating-point parameters"
+    )  # fmt: skip
+    with pytest.raises(TypeError, match=rf"parameter 'odd' has dtype {np.dtype(dtype)}; {hint}"):
+        optim.create(name, params, **required(name))

@@ -216,3 +216,45 @@ def test_no_second_decoupled_decay():
     with pytest.raises(ValueError, match="'schedulefree-adamw' already has decoupled weight decay"):
         optim.create("schedulefree-adamww", params())
     assert "schedulefree-adamww" not in optim.available()
+
+
+def test_a_parameter_listed_twice_is_named_with_where():
+    a, b = Parameter(np.zeros(2), "a"), Parameter(np.zeros(3), "b")
+    with pytest.raises(ValueError, match=r"adam: parameter 'a' appears twice in parameter group 0"):
+        optim.create("adam", [a, b, a])
+    with pytest.raises(ValueError, match=r"'b' appears in two parameter groups \(0 and 1\)"):
+        optim.create("adam", [{"params": [a, b]}, {"params": [b]}])
+
+
+@pytest.mark.parametrize("bad", [Parameter(np.zeros(2), "w"), 3, "abc", None])
+def test_params_must_be_an_iterable_of_parameters(bad):
+    with pytest.raises(TypeError, match=r"sgd: expected an iterable of Parameters"):
+        optim.create("sgd", bad, lr=0.1)
+
+
+def test_a_single_parameter_error_says_how_to_pass_it():
+    with pytest.raises(TypeError, match=r"received a single Parameter 'w': pass \[parameter\]"):
+        optim.create("sgd", Parameter(np.zeros(2), "w"), lr=0.1)
+
+
+def test_momentum_on_a_0d_parameter_with_numpy_scalar_gradients_matches_torch():
+    """The issue's case: p.grad = 2 * (p.data - 3) is an np.float64 (momentum was lost)."""
+    p = Parameter(np.array(0.0), "x")
+    q = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    ours = optim.create("momentum", [p], lr=0.1, momentum=0.9)
+    theirs = torch.optim.SGD([q], lr=0.1, momentum=0.9)
+    for _ in range(3):
+        p.grad = 2 * (p.data - 3)
+        q.grad = 2 * (q.detach() - 3)
+        ours.step()
+        theirs.step()
+    assert float(p.data) == pytest.approx(float(q.detach()), rel=1e-15)
+    # By hand: b = -6, -10.2, -11.94 and p = 0.6, 1.62, 2.814 (without momentum: 1.464).
+    assert float(p.data) == pytest.approx(2.814, rel=1e-12)
+
+
+def test_radamw_takes_torch_default_weight_decay():
+    """torch.optim.RAdam(decoupled_weight_decay=True) defaults to weight_decay=0."""
+    assert optim.hyperparameters_of("radamw")["weight_decay"] == 0.0
+    assert optim.hyperparameters_of("nadamw")["weight_decay"] == 0.0
+    assert optim.hyperparameters_of("adamw")["weight_decay"] == 0.01

@@ -330,6 +330,7 @@ def _register_classics() -> None:
     )  # fmt: skip
     register(
         "radam", _radam, defaults=adam, checks=ADAM_CHECKS, reference=TORCH.format("RAdam"),
+        decoupled_weight_decay=0.0,
         paper="Liu et al., 'On the Variance of the Adaptive Learning Rate and Beyond', "
         "arXiv:1908.03265",
     )  # fmt: skip

@@ -13,6 +13,13 @@ the parameters before the step, or *coupled* :math:`g \leftarrow g +
 offered anywhere: ``maximize``, ``foreach`` and pytorch_optimizer's optional
 add-ons (``cautious``, ``adanorm``, ``adam_debias``, ``use_gc``,
 ``stable_adamw``...).
+
+Step counts: where these optimizers have step-dependent terms (bias
+corrections, Adan's and ADOPT's first steps, schedule-free's weights), the
+count is the parameter group's, because pytorch_optimizer keeps it there
+(``group["step"]``) on purpose; ``torch.optim`` and optimlab's classic
+optimizers count each parameter's own steps. The two agree unless a parameter
+has no gradient on some steps. Registered with ``step_counts="group"``.
 """
 
 from __future__ import annotations
@@ -408,7 +415,7 @@ def _register() -> None:
                   "eps": 1e-16},
         checks={**COMMON, "betas": checks.BETAS2, "rectify": B, "n_sma_threshold": _threshold,
                 "degenerated_to_sgd": B, "ams_bound": B},
-        reference=PO.format("AdaBelief"),
+        step_counts="group", reference=PO.format("AdaBelief"),
         paper="Zhuang et al., 'AdaBelief Optimizer: Adapting Stepsizes by the Belief in "
         "Observed Gradients', arXiv:2010.07468",
     )  # fmt: skip
@@ -419,7 +426,7 @@ def _register() -> None:
         checks={"lr": checks.nonnegative, "betas": checks.BETAS3, "eps": checks.positive,
                 "weight_decay": checks.nonnegative, "weight_decouple": B,
                 "max_grad_norm": checks.nonnegative},
-        reference=PO.format("Adan"),
+        step_counts="group", reference=PO.format("Adan"),
         paper="Xie et al., 'Adan: Adaptive Nesterov Momentum Algorithm for Faster Optimizing "
         "Deep Models', arXiv:2208.06677",
     )  # fmt: skip
@@ -430,7 +437,8 @@ def _register() -> None:
                   "eps": 1e-6},
         checks={**COMMON, "betas": checks.BETAS2,
                 "clip_exponent": _optional(checks.nonnegative)},
-        momentum="betas", reference=PO.format("ADOPT") + ", clip_lambda = step ** clip_exponent",
+        momentum="betas", step_counts="group",
+        reference=PO.format("ADOPT") + ", clip_lambda = step ** clip_exponent",
         paper="Taniguchi et al., 'ADOPT: Modified Adam Can Converge with Any beta_2 with the "
         "Optimal Rate', arXiv:2411.02853",
     )  # fmt: skip
@@ -443,7 +451,7 @@ def _register() -> None:
         checks={**COMMON, "betas": checks.BETAS2, "rectify": B, "degenerated_to_sgd": B,
                 "n_sma_threshold": _threshold, "grad_averaging": B,
                 "max_grad_norm": checks.nonnegative, "adam": B, "pre_norm": B},
-        reference=PO.format("Lamb"),
+        step_counts="group", reference=PO.format("Lamb"),
         paper="You et al., 'Large Batch Optimization for Deep Learning: Training BERT in 76 "
         "minutes', arXiv:1904.00962",
     )  # fmt: skip
@@ -453,7 +461,7 @@ def _register() -> None:
                   "weight_decay": 0.0, "weight_decouple": True, "fixed_decay": False,
                   "eps": 1e-3},
         checks={**COMMON, "betas": checks.BETAS2, "initial_accumulator": checks.nonnegative},
-        reference=PO.format("Yogi"),
+        step_counts="group", reference=PO.format("Yogi"),
         paper="Zaheer, Reddi, Sachan, Kale and Kumar, 'Adaptive Methods for Nonconvex "
         "Optimization', NeurIPS 2018",
     )  # fmt: skip
@@ -464,7 +472,8 @@ def _register() -> None:
                   "t_alpha_beta3": None, "eps": 1e-8},
         checks={**COMMON, "betas": checks.BETAS3, "alpha": checks.nonnegative,
                 "t_alpha_beta3": _optional(checks.positive)},
-        cross_checks=_ademamix_cross_checks, reference=PO.format("AdEMAMix"),
+        cross_checks=_ademamix_cross_checks, step_counts="group",
+        reference=PO.format("AdEMAMix"),
         paper="Pagliardini, Ablin and Grangier, 'The AdEMAMix Optimizer: Better, Faster, "
         "Older', arXiv:2409.03137",
     )  # fmt: skip
@@ -476,7 +485,7 @@ def _register() -> None:
         defaults={"lr": 1.0, "momentum": 0.9, "weight_decay": 0.0, "r": 0.0,
                   "weight_lr_power": 2.0, "warmup_steps": 0},
         checks={"lr": checks.nonnegative, "momentum": checks.open_unit, **schedule_free},
-        reference=PO.format("ScheduleFreeSGD"),
+        step_counts="group", reference=PO.format("ScheduleFreeSGD"),
         paper="Defazio et al., 'The Road Less Scheduled', arXiv:2405.15682",
     )  # fmt: skip
     register(
@@ -486,7 +495,8 @@ def _register() -> None:
                   "ams_bound": False, "eps": 1e-8},
         checks={"lr": checks.nonnegative, "betas": checks.BETAS2, "eps": checks.positive,
                 "decoupling_c": checks.nonnegative, "ams_bound": B, **schedule_free},
-        cross_checks=_positive_beta1, reference=PO.format("ScheduleFreeAdamW"),
+        cross_checks=_positive_beta1, step_counts="group",
+        reference=PO.format("ScheduleFreeAdamW"),
         paper="Defazio et al., 'The Road Less Scheduled', arXiv:2405.15682",
     )  # fmt: skip
     register(
@@ -502,7 +512,7 @@ def _register() -> None:
                 "adamw_betas": checks.each(checks.unit, checks.unit,
                                            names=("adamw_beta1", "adamw_beta2")),
                 "adamw_wd": checks.nonnegative, "adamw_eps": checks.positive},
-        reference=PO.format("Muon") + ", use_muon = (ndim >= 2)",
+        step_counts="group", reference=PO.format("Muon") + ", use_muon = (ndim >= 2)",
         paper="Jordan et al., 'Muon: An optimizer for hidden layers in neural networks', 2024, "
         "https://kellerjordan.github.io/posts/muon/; Liu et al., 'Muon is Scalable for LLM "
         "Training', arXiv:2502.16982",

@@ -11,7 +11,10 @@ a ``dict`` owned by the caller and updated **in place** (arrays with ``out=``,
 counters by assignment), because new arrays every step cost 2.5-3.8x at 1M+
 parameters in NumPy. Per-parameter arrays are kept in :class:`PerParam` lists so
 that the optimizer can hand a transform just the parameters that have a
-gradient this step. A transform never writes into the arrays it receives (the
+gradient this step. Step counts that drive a bias correction are per parameter
+too (:func:`counters`: Python numbers in a :class:`PerParam`), as in
+``torch.optim``: a parameter that skips steps, or receives its first gradient
+late, is debiased for its own age. A transform never writes into the arrays it receives (the
 first ones are the caller's ``.grad``); it writes into buffers of its own
 state and returns those.
 
@@ -65,6 +68,11 @@ def value_at(value: ScalarOrSchedule, count: int) -> float:
 def zeros_like_each(params: Arrays) -> PerParam:
     """One zero array per parameter, of its shape and dtype."""
     return PerParam(np.zeros_like(p) for p in params)
+
+
+def counters(params: Arrays, start: float = 0) -> PerParam:
+    """One Python number per parameter (a step count, a running weight), all ``start``."""
+    return PerParam([start] * len(params))
 
 
 def buffers(params: Arrays, *names: str) -> State:
@@ -146,38 +154,48 @@ def is_elementwise(transform: Any) -> bool:
 
 
 def blockable(state: Any, index: int, size: int) -> bool:
-    """Whether every per-parameter array of parameter ``index`` is C-contiguous of ``size``."""
+    """Whether every per-parameter array of parameter ``index`` is C-contiguous of ``size``
+    (per-parameter numbers, :func:`counters`, are fine; a buffer not made yet is not)."""
     if isinstance(state, PerParam):
         a = state[index]
+        if isinstance(a, int | float) and not isinstance(a, bool):
+            return True
         return isinstance(a, np.ndarray) and a.size == size and a.flags.c_contiguous
     if isinstance(state, dict):
         return all(blockable(v, index, size) for v in state.values())
     return True
 
 
-def block(
-    state: Any, before: Any, index: int, part: slice, views: list[tuple[PerParam, np.ndarray]]
-) -> Any:
+def block(state: Any, before: Any, index: int, part: slice, views: list[tuple]) -> Any:
     """The state of elements ``part`` of parameter ``index``.
 
     Per-parameter arrays become flat views (each ``(PerParam, view)`` pair is
     appended to ``views``, for :func:`write_back`); the rest is taken from
-    ``before`` (``select(state, [])`` taken before the step: the scalars as
-    they were, which transforms reassign, never modify in place).
+    ``before`` (``select(state, [index])`` taken before the step: the scalars
+    as they were, which transforms reassign, never modify in place), so that
+    every block starts from the same counts and ends with the same new ones.
     """
     if isinstance(state, PerParam):
-        view = state[index].reshape(-1)[part]
-        leaf = PerParam([view])
-        views.append((leaf, view))
+        if isinstance(state[index], np.ndarray):
+            view = state[index].reshape(-1)[part]
+            leaf = PerParam([view])
+            views.append((leaf, view))
+        else:  # a per-parameter number: from before the step, written back after
+            leaf = PerParam([before[0]])
+            views.append((leaf, (state, index)))
         return leaf
     if isinstance(state, dict):
         return {k: block(v, before[k], index, part, views) for k, v in state.items()}
     return before
 
 
-def write_back(views: list[tuple[PerParam, np.ndarray]]) -> None:
+def write_back(views: list[tuple]) -> None:
     """Copy into the parameter's arrays any block array a transform replaced
-    (arrays updated in place are views: already written)."""
-    for leaf, view in views:
-        if leaf[0] is not view:
-            view[...] = leaf[0]
+    (arrays updated in place are views: already written), and store its new
+    per-parameter numbers."""
+    for leaf, target in views:
+        if isinstance(target, tuple):
+            full, index = target
+            full[index] = leaf[0]
+        elif leaf[0] is not target:
+            target[...] = leaf[0]

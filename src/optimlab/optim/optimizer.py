@@ -37,7 +37,7 @@ from optimlab.optim.base import (
 )
 from optimlab.optim.spec import OptimizerSpec
 
-STATE_DICT_VERSION = 2
+STATE_DICT_VERSION = 3  # 3: bias-correction counts per parameter
 
 ParamsLike = Module | Iterable[Parameter] | Iterable[Mapping[str, Any]]
 
@@ -99,6 +99,16 @@ class Optimizer:
     def _as_groups(self, params: ParamsLike) -> list[dict[str, Any]]:
         if isinstance(params, Module):
             return [{"params": params.parameters()}]
+        if isinstance(params, Parameter):
+            raise TypeError(
+                f"{self.name}: expected an iterable of Parameters (or of parameter-group "
+                f"dicts); received a single Parameter {params.name!r}: pass [parameter]"
+            )
+        if isinstance(params, str | bytes | Mapping) or not isinstance(params, Iterable):
+            raise TypeError(
+                f"{self.name}: expected an iterable of Parameters (or of parameter-group "
+                f"dicts); received {type(params).__name__}"
+            )
         items = list(params)
         if items and all(isinstance(item, Mapping) for item in items):
             return [dict(item) for item in items]
@@ -118,13 +128,20 @@ class Optimizer:
         params = group.pop("params")
         params = [params] if isinstance(params, Parameter) else list(params)
         self._check_names(group)
-        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        owner = {id(p): i for i, g in enumerate(self.param_groups) for p in g["params"]}
+        new = len(self.param_groups)
         for p in params:
             if not isinstance(p, Parameter):
                 raise TypeError(f"{self.name}: group params must be Parameters; got {type(p)}")
-            if id(p) in seen:
-                raise ValueError(f"{self.name}: parameter {p.name!r} appears in two groups")
-            seen.add(id(p))
+            if id(p) in owner:
+                where = (
+                    f"twice in parameter group {new}"
+                    if owner[id(p)] == new
+                    else f"in two parameter groups ({owner[id(p)]} and {new})"
+                )
+                raise ValueError(f"{self.name}: parameter {p.name!r} appears {where}")
+            owner[id(p)] = new
+            _check_dtype(self.name, p)
         hyperparameters = {**self.hyperparameters, **group}
         values = values_at(hyperparameters, 0)
         chain = self._build(values)
@@ -258,6 +275,21 @@ class Optimizer:
         return f"{type(self).__name__}({self.name!r}, {hp})"
 
 
+def _check_dtype(owner: str, p: Parameter) -> None:
+    """Real floating-point parameters only: a complex, integer or boolean one is an error."""
+    kind = p.data.dtype.kind
+    if kind == "f":
+        return
+    if kind == "c":
+        hint = (
+            "complex parameters are not supported (keep the real and imaginary parts as two "
+            "real parameters)"
+        )
+    else:
+        hint = "optimizers update real floating-point parameters (float16, float32 or float64)"
+    raise TypeError(f"{owner}: parameter {p.name!r} has dtype {p.data.dtype}; {hint}")
+
+
 def values_at(hyperparameters: Mapping[str, Any], count: int) -> dict[str, Any]:
     """Every schedule (a callable) replaced by its value at ``count``, in tuples too."""
 
@@ -362,7 +394,8 @@ def _step_by_blocks(
     scalars as they were before the step (a counter advances once), and runs
     the whole chain while its arrays are in cache.
     """
-    before = select(state, [])  # the scalars before the step, no per-parameter arrays
+    # The scalars before the step: the group's, and each large parameter's own.
+    before = {j: select(state, [have[j]]) for j in large}
     small = [j for j in range(len(chosen)) if j not in large]
     if small:
         _step_whole(chain, state, [chosen[j] for j in small], [have[j] for j in small])
@@ -373,7 +406,7 @@ def _step_by_blocks(
         for start in range(0, data.size, BLOCK):
             part_slice = slice(start, start + BLOCK)
             views: list = []
-            last = block(state, before, i, part_slice, views)
+            last = block(state, before[j], i, part_slice, views)
             (u,) = chain.update([grad[part_slice]], last, [data[part_slice]])
             data[part_slice] += u
             write_back(views)

@@ -44,6 +44,7 @@ def register(
     reference: str = "",
     cross_checks: Callable[[str, Mapping[str, Any]], None] | None = None,
     decoupled_weight_decay: float = DEFAULT_DECOUPLED_WEIGHT_DECAY,
+    step_counts: str = "parameter",
 ) -> OptimizerSpec:
     """Register a new optimizer ``name`` built by ``recipe(**hyperparameters)``.
 
@@ -66,6 +67,10 @@ def register(
         ``name -> check(owner, name, value)`` range checks (see ``optimlab.optim.spec``).
     decoupled_weight_decay : float
         Default ``weight_decay`` of ``<name>w``.
+    step_counts : {"parameter", "group"}
+        Whether the recipe's step-dependent terms (bias corrections) count each
+        parameter's own steps, as ``torch.optim`` does, or the group's, as the
+        reference does (see :class:`~optimlab.optim.spec.OptimizerSpec`).
 
     Examples
     --------
@@ -83,6 +88,11 @@ def register(
     """
     if "lr" not in defaults:
         raise ValueError(f"register {name!r}: defaults must include 'lr'")
+    if step_counts not in ("parameter", "group"):
+        raise ValueError(
+            f"register {name!r}: step_counts must be 'parameter' or 'group'; "
+            f"received step_counts={step_counts!r}"
+        )
     if momentum not in (None, "momentum", "betas") or (momentum and momentum not in defaults):
         raise ValueError(
             f"register {name!r}: momentum must be None, 'momentum' or 'betas' and among the "
@@ -99,6 +109,7 @@ def register(
         cross_checks=cross_checks,
         wd_default=decoupled_weight_decay,
         demon_forms="demon_form" in inspect.signature(recipe).parameters,
+        step_counts=step_counts,
     )
     OPTIMIZERS.register(name, spec)
     resolve.cache_clear()

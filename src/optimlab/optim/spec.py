@@ -131,6 +131,13 @@ class OptimizerSpec:
         hyperparameters (``nesterov`` needs ``momentum > 0``).
     wrapper : callable, optional
         For wrappers such as Lookahead: ``wrapper(params, hyperparameters) -> Optimizer``.
+    step_counts : {"parameter", "group"}
+        Whose age drives the bias corrections and other step-dependent terms.
+        ``"parameter"`` (``torch.optim``, qhoptim, and optimizers without such
+        terms): each parameter's own number of steps, so a parameter that
+        skips steps or starts late is debiased for the steps it took.
+        ``"group"``: the group's count of steps, as the reference keeps it
+        (pytorch_optimizer's ``group["step"]``).
     """
 
     name: str
@@ -145,6 +152,7 @@ class OptimizerSpec:
     doc: str = ""
     wd_default: float = 1e-2
     demon_forms: bool = False
+    step_counts: str = "parameter"
 
     def validate(self, hyperparameters: Mapping[str, Any]) -> None:
         """Range-check every hyperparameter (``ValueError`` naming the value)."""

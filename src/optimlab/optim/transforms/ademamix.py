@@ -30,6 +30,10 @@ class ScaleByAdEMAMix:
                       {(1 - t/T)\ln\beta_3 + (t/T)\ln\beta_1}, \ \beta_3\Big)
 
     (otherwise :math:`\alpha_t = \alpha`, :math:`\beta_{3,t} = \beta_3`).
+
+    The step count :math:`t` is the parameter group's, not each parameter's: the
+    reference (pytorch_optimizer's ``AdEMAMix``) keeps it in ``group["step"]`` on
+    purpose, so a parameter that skips steps is debiased by the group's age.
     """
 
     #: Each output element depends on the same element of the inputs only, so the

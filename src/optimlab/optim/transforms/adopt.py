@@ -28,6 +28,10 @@ class ScaleByADOPT:
     with a bound growing in :math:`t`); ``None`` disables clipping (``clip_lambda=None``). Other
     ``clip_lambda`` functions are not offered. ``b1`` may be a schedule
     (Demon): without a bias correction a changing :math:`\beta_1` is exact.
+
+    The step count :math:`t` is the parameter group's, not each parameter's: the
+    reference (pytorch_optimizer's ``ADOPT``) keeps it in ``group["step"]`` on
+    purpose, so a parameter that skips steps is debiased by the group's age.
     """
 
     #: Each output element depends on the same element of the inputs only, so the

@@ -36,6 +36,10 @@ class ScaleByBelief:
 
     (no division by :math:`\sqrt{1-\beta_2^t}` here: pytorch_optimizer puts it
     inside :math:`r_t`).
+
+    The step count :math:`t` is the parameter group's, not each parameter's: the
+    reference (pytorch_optimizer's ``AdaBelief``) keeps it in ``group["step"]`` on
+    purpose, so a parameter that skips steps is debiased by the group's age.
     """
 
     #: Each output element depends on the same element of the inputs only, so the

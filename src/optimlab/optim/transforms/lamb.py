@@ -45,6 +45,10 @@ class ScaleByLamb:
     :math:`\min(1, \text{max\_grad\_norm} / (\|g\|_2 + \epsilon))` over the
     parameters of the group with a gradient. Note: pytorch_optimizer computes
     this factor in float32; optimlab in float64.
+
+    The step count :math:`t` is the parameter group's, not each parameter's: the
+    reference (pytorch_optimizer's ``Lamb``) keeps it in ``group["step"]`` on
+    purpose, so a parameter that skips steps is debiased by the group's age.
     """
 
     elementwise = False  # the trust ratio takes the norm of each whole parameter

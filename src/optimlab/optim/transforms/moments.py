@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimlab.optim.base import Arrays, ScalarOrSchedule, State, value_at, zeros_like_each
+from optimlab.optim.base import (
+    Arrays,
+    ScalarOrSchedule,
+    State,
+    counters,
+    value_at,
+    zeros_like_each,
+)
 
 FORMS = ("normalized", "paper")
 
@@ -68,8 +75,8 @@ class ScaleByAdam:
     def init(self, params: Arrays) -> State:
         state = {
             "count": 0,
-            "w1": 0.0,
-            "w2": 0.0,
+            "w1": counters(params, 0.0),
+            "w2": counters(params, 0.0),
             "m": zeros_like_each(params),
             "v": zeros_like_each(params),
             "out": zeros_like_each(params),
@@ -82,11 +89,11 @@ class ScaleByAdam:
         count = state["count"]
         b1, b2 = value_at(self.b1, count), value_at(self.b2, count)
         state["count"] = count + 1
-        state["w1"] = w1 = 1.0 + b1 * state["w1"]
-        state["w2"] = w2 = 1.0 + b2 * state["w2"]
-        a1, a2 = 1.0 - 1.0 / w1, 1.0 - 1.0 / w2
         nu1, nu2, eps = self.nu1, self.nu2, self.eps
         for i, g in enumerate(updates):
+            state["w1"][i] = w1 = 1.0 + b1 * state["w1"][i]
+            state["w2"][i] = w2 = 1.0 + b2 * state["w2"][i]
+            a1, a2 = 1.0 - 1.0 / w1, 1.0 - 1.0 / w2
             m, v, out = state["m"][i], state["v"][i], state["out"][i]
             # ``out`` doubles as scratch space until it receives the result.
             if self.form == "paper":  # m_t = g_t + beta_t m_{t-1}
@@ -134,8 +141,8 @@ class ScaleByAdamax:
         d_t = \hat m_t / u_t
 
     with the running-weight bias correction of :class:`ScaleByAdam` (exact when
-    :math:`\beta_1` is scheduled); ``torch.optim.Adamax`` adds :math:`\epsilon`
-    inside the maximum as here.
+    :math:`\beta_1` is scheduled; per parameter, as PyTorch's ``step``);
+    ``torch.optim.Adamax`` adds :math:`\epsilon` inside the maximum as here.
     """
 
     #: Each output element depends on the same element of the inputs only, so the
@@ -148,7 +155,7 @@ class ScaleByAdamax:
     def init(self, params: Arrays) -> State:
         return {
             "count": 0,
-            "w1": 0.0,
+            "w1": counters(params, 0.0),
             "m": zeros_like_each(params),
             "u": zeros_like_each(params),
             "out": zeros_like_each(params),
@@ -158,9 +165,12 @@ class ScaleByAdamax:
         count = state["count"]
         b1, b2 = value_at(self.b1, count), value_at(self.b2, count)
         state["count"] = count + 1
-        state["w1"] = w1 = 1.0 + b1 * state["w1"]
-        a1 = 1.0 - 1.0 / w1
-        for g, m, u, out in zip(updates, state["m"], state["u"], state["out"], strict=True):
+        weights = state["w1"]
+        for i, (g, m, u, out) in enumerate(
+            zip(updates, state["m"], state["u"], state["out"], strict=True)
+        ):
+            weights[i] = w1 = 1.0 + b1 * weights[i]
+            a1 = 1.0 - 1.0 / w1
             m *= a1
             m += (1.0 - a1) * g
             u *= b2

@@ -158,6 +158,10 @@ class ScaleByMuon:
     put in a group of their own with other settings. The Newton-Schulz
     iteration runs in the parameter's dtype, not bfloat16.
     ``ns_method='gram_newton_schulz'``, ``maximize`` and ``cautious`` are not offered.
+
+    The step count :math:`t` is the parameter group's, not each parameter's: the
+    reference (pytorch_optimizer's ``Muon``) keeps it in ``group["step"]`` on
+    purpose, so a parameter that skips steps is debiased by the group's age.
     """
 
     elementwise = False  # Newton-Schulz acts on whole matrices

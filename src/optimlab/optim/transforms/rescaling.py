@@ -6,7 +6,15 @@ import math
 
 import numpy as np
 
-from optimlab.optim.base import Arrays, ScalarOrSchedule, State, buffers, value_at, zeros_like_each
+from optimlab.optim.base import (
+    Arrays,
+    ScalarOrSchedule,
+    State,
+    buffers,
+    counters,
+    value_at,
+    zeros_like_each,
+)
 
 
 class ScaleByAdagrad:
@@ -16,6 +24,8 @@ class ScaleByAdagrad:
 
         s_t = s_{t-1} + g_t^2 \quad (s_0 = \text{initial\_accumulator\_value}), \qquad
         d_t = \frac{g_t}{(1 + (t-1)\,\text{lr\_decay}) (\sqrt{s_t} + \epsilon)}
+
+    :math:`t` counts the parameter's own steps (PyTorch's per-parameter ``step``).
     """
 
     #: Each output element depends on the same element of the inputs only, so the
@@ -35,13 +45,13 @@ class ScaleByAdagrad:
         sums = zeros_like_each(params)
         for s in sums:
             s.fill(self.initial)
-        return {"count": 0, "sum": sums, "out": zeros_like_each(params)}
+        return {"count": counters(params), "sum": sums, "out": zeros_like_each(params)}
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        count = state["count"]
-        state["count"] = count + 1
-        decay = 1.0 / (1.0 + count * self.lr_decay)
-        for g, s, out in zip(updates, state["sum"], state["out"], strict=True):
+        steps = state["count"]
+        for i, (g, s, out) in enumerate(zip(updates, state["sum"], state["out"], strict=True)):
+            decay = 1.0 / (1.0 + steps[i] * self.lr_decay)
+            steps[i] += 1
             s += g * g
             np.sqrt(s, out=out)
             out += self.eps
@@ -145,10 +155,9 @@ class ScaleByAdadelta:
         self.rho, self.eps = float(rho), float(eps)
 
     def init(self, params: Arrays) -> State:
-        return buffers(params, "v", "u", "out")
+        return {name: zeros_like_each(params) for name in ("v", "u", "out")}
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        state["count"] += 1
         rho, eps = self.rho, self.eps
         for g, v, u, out in zip(updates, state["v"], state["u"], state["out"], strict=True):
             v *= rho
@@ -178,8 +187,9 @@ class ScaleByNAdam:
                \Big( \frac{(1-\mu_t) g_t}{1 - \Pi_t}
                      + \frac{\mu_{t+1} m_t}{1 - \Pi_t \mu_{t+1}} \Big)
 
-    with :math:`\psi` the ``momentum_decay`` (4e-3). The product
-    :math:`\Pi_t` is kept in float64 (PyTorch keeps it in its default dtype).
+    with :math:`\psi` the ``momentum_decay`` (4e-3). :math:`t` and the product
+    :math:`\Pi_t` are kept per parameter, as PyTorch keeps them; the product in
+    float64 (PyTorch keeps it in its default dtype).
     """
 
     #: Each output element depends on the same element of the inputs only, so the
@@ -198,23 +208,26 @@ class ScaleByNAdam:
 
     def init(self, params: Arrays) -> State:
         return {
-            "count": 0,
-            "mu_product": 1.0,
+            "count": counters(params),
+            "mu_product": counters(params, 1.0),
             "m": zeros_like_each(params),
             "v": zeros_like_each(params),
             "out": zeros_like_each(params),
         }
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        state["count"] = t = state["count"] + 1
         b1, b2, psi = self.b1, self.b2, self.momentum_decay
-        mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
-        mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
-        state["mu_product"] = prod = state["mu_product"] * mu
-        c_grad = (1.0 - mu) / (1.0 - prod)
-        c_mom = mu_next / (1.0 - prod * mu_next)
-        bc2 = 1.0 - b2**t
-        for g, m, v, out in zip(updates, state["m"], state["v"], state["out"], strict=True):
+        steps, products = state["count"], state["mu_product"]
+        for i, (g, m, v, out) in enumerate(
+            zip(updates, state["m"], state["v"], state["out"], strict=True)
+        ):
+            steps[i] = t = steps[i] + 1
+            mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+            mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+            products[i] = prod = products[i] * mu
+            c_grad = (1.0 - mu) / (1.0 - prod)
+            c_mom = mu_next / (1.0 - prod * mu_next)
+            bc2 = 1.0 - b2**t
             m *= b1
             m += (1.0 - b1) * g
             v *= b2
@@ -247,6 +260,7 @@ class ScaleByRAdam:
     with the rectification
     :math:`r_t = \sqrt{(\rho_t-4)(\rho_t-2)\rho_\infty / ((\rho_\infty-4)(\rho_\infty-2)\rho_t)}`;
     otherwise :math:`d_t = \hat m_t` (momentum SGD while the variance estimate is unreliable).
+    :math:`t` counts the parameter's own steps (PyTorch's per-parameter ``step``).
     """
 
     #: Each output element depends on the same element of the inputs only, so the
@@ -257,20 +271,23 @@ class ScaleByRAdam:
         self.b1, self.b2, self.eps = float(b1), float(b2), float(eps)
 
     def init(self, params: Arrays) -> State:
-        return buffers(params, "m", "v", "out")
+        return {**buffers(params, "m", "v", "out"), "count": counters(params)}
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        state["count"] = t = state["count"] + 1
         b1, b2 = self.b1, self.b2
-        bc1, bc2 = 1.0 - b1**t, 1.0 - b2**t
         rho_inf = 2.0 / (1.0 - b2) - 1.0
-        rho_t = rho_inf - 2.0 * t * b2**t / bc2
-        rect = None
-        if rho_t > 5.0:
-            rect = math.sqrt(
-                (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
-            )
-        for g, m, v, out in zip(updates, state["m"], state["v"], state["out"], strict=True):
+        steps = state["count"]
+        for i, (g, m, v, out) in enumerate(
+            zip(updates, state["m"], state["v"], state["out"], strict=True)
+        ):
+            steps[i] = t = steps[i] + 1
+            bc1, bc2 = 1.0 - b1**t, 1.0 - b2**t
+            rho_t = rho_inf - 2.0 * t * b2**t / bc2
+            rect = None
+            if rho_t > 5.0:
+                rect = math.sqrt(
+                    (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
+                )
             m *= b1
             m += (1.0 - b1) * g
             v *= b2

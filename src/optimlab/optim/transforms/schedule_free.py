@@ -46,6 +46,10 @@ class ScheduleFreeSGD:
     into :math:`y`; each is a no-op when already in that mode, and parameters
     that never had a step are left alone. As in the reference, ``step()`` does
     not check the mode: call ``train()`` before stepping again.
+
+    The step count :math:`t` is the parameter group's, not each parameter's: the
+    reference (pytorch_optimizer's ``ScheduleFreeSGD``) keeps it in ``group["step"]`` on
+    purpose, so a parameter that skips steps is debiased by the group's age.
     """
 
     #: Each output element depends on the same element of the inputs only, so the
