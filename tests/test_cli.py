@@ -182,3 +182,16 @@ def test_train_with_demon_a_schedule_and_warmup(tmp_path):
 def test_unknown_schedule(tmp_path, capsys):
     assert main(train_args(tmp_path / "o", "--quiet", "--schedule", "cosin")) == 2
     assert "unknown schedule 'cosin'; did you mean 'cosine'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [["optimizers", "radamw"], ["optimizers", "adamm"], ["--version"]])
+def test_python_dash_m_is_the_console_script(args):
+    """``python -m optimlab ...`` prints and exits exactly as ``optimlab ...``."""
+    script = subprocess.run([OPTIMLAB, *args], capture_output=True, text=True)
+    module = subprocess.run(
+        [sys.executable, "-m", "optimlab", *args], capture_output=True, text=True
+    )
+    assert (module.returncode, module.stdout, module.stderr) == (
+        script.returncode, script.stdout, script.stderr,
+    )  # fmt: skip
+    assert module.stdout or module.stderr
