@@ -258,3 +258,29 @@ def test_radamw_takes_torch_default_weight_decay():
     assert optim.hyperparameters_of("radamw")["weight_decay"] == 0.0
     assert optim.hyperparameters_of("nadamw")["weight_decay"] == 0.0
     assert optim.hyperparameters_of("adamw")["weight_decay"] == 0.01
+
+
+def test_register_checks_defaults_against_the_recipe_signature():
+    def heavy(lr, momentum):
+        return chain(Trace(momentum), ScaleByLearningRate(lr))
+
+    with pytest.raises(ValueError, match=r"defaults name 'momentun'.*did you mean 'momentum'"):
+        optim.register("typo-heavy", heavy, defaults={"lr": 0.1, "momentun": 0.9})
+    with pytest.raises(ValueError, match=r"the recipe needs 'momentum'"):
+        optim.register("short-heavy", heavy, defaults={"lr": 0.1})
+    assert "typo-heavy" not in optim.available() and "short-heavy" not in optim.available()
+
+
+def test_check_completes_and_validates_with_the_horizon():
+    spec = optim.resolve("demon-adam")
+    full = spec.check({"lr": 0.01}, horizon=300)
+    assert full["total_steps"] == 300 and full["betas"] == (0.9, 0.999)
+    assert spec.check({"lr": 0.01})["total_steps"] is None  # filled by create
+    with pytest.raises(ValueError, match=r"demon-adam: unknown hyperparameter 'lrr'"):
+        spec.check({"lrr": 0.01})
+    with pytest.raises(ValueError, match=r"demon-adam: lr must be >= 0; received lr=-1"):
+        spec.check({"lr": -1}, horizon=3)
+    opt = optim.create("demon-adam", params(), horizon=42)
+    assert opt.param_groups[0]["total_steps"] == 42
+    with pytest.raises(ValueError, match=r"adam: horizon must be an integer >= 1; received 0"):
+        optim.create("adam", params(), horizon=0)

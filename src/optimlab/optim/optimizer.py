@@ -17,7 +17,6 @@ the group's values and keeps its state.
 from __future__ import annotations
 
 import copy
-import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
@@ -35,7 +34,7 @@ from optimlab.optim.base import (
     select,
     write_back,
 )
-from optimlab.optim.spec import OptimizerSpec
+from optimlab.optim.spec import OptimizerSpec, check_hyperparameter_names, values_at
 
 STATE_DICT_VERSION = 3  # 3: bias-correction counts per parameter
 
@@ -290,19 +289,6 @@ def _check_dtype(owner: str, p: Parameter) -> None:
     raise TypeError(f"{owner}: parameter {p.name!r} has dtype {p.data.dtype}; {hint}")
 
 
-def values_at(hyperparameters: Mapping[str, Any], count: int) -> dict[str, Any]:
-    """Every schedule (a callable) replaced by its value at ``count``, in tuples too."""
-
-    def value(v: Any) -> Any:
-        if callable(v):
-            return float(v(count))
-        if isinstance(v, tuple | list):
-            return type(v)(value(x) for x in v)
-        return v
-
-    return {k: value(v) for k, v in hyperparameters.items()}
-
-
 def _is_number(v: Any) -> bool:
     if isinstance(v, tuple | list):
         return all(_is_number(x) for x in v)
@@ -312,18 +298,6 @@ def _is_number(v: Any) -> bool:
 def _layout(values: Mapping[str, Any]) -> dict[str, Any]:
     """The non-numeric hyperparameters (flags, names): the ones that shape the state."""
     return {k: v for k, v in values.items() if not _is_number(v)}
-
-
-def check_hyperparameter_names(spec: OptimizerSpec, hyperparameters: Mapping[str, Any]) -> None:
-    """``ValueError`` for a name ``spec`` does not take, suggesting the close ones."""
-    known = list(spec.defaults)
-    for key in hyperparameters:
-        if key not in spec.defaults:
-            close = difflib.get_close_matches(key, known, n=2, cutoff=0.6)
-            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-            raise ValueError(
-                f"{spec.name}: unknown hyperparameter {key!r}{hint} (takes: {', '.join(known)})"
-            )
 
 
 def _copy(state: Any) -> Any:

@@ -88,6 +88,7 @@ def register(
     """
     if "lr" not in defaults:
         raise ValueError(f"register {name!r}: defaults must include 'lr'")
+    _check_signature(name, recipe, defaults)
     if step_counts not in ("parameter", "group"):
         raise ValueError(
             f"register {name!r}: step_counts must be 'parameter' or 'group'; "
@@ -114,6 +115,35 @@ def register(
     OPTIMIZERS.register(name, spec)
     resolve.cache_clear()
     return spec
+
+
+def _check_signature(name: str, recipe: Callable[..., Transform], defaults: Mapping) -> None:
+    """Every default is a keyword the recipe takes, and every argument it needs has a default."""
+    try:
+        parameters = inspect.signature(recipe).parameters
+    except (TypeError, ValueError):  # a builtin without a signature: nothing to compare
+        return
+    kinds = {p.kind for p in parameters.values()}
+    if inspect.Parameter.VAR_KEYWORD not in kinds:
+        takes = [
+            k for k, p in parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        ]
+        for key in defaults:
+            if key not in takes:
+                close = difflib.get_close_matches(key, takes, n=2, cutoff=0.6)
+                hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+                raise ValueError(
+                    f"register {name!r}: defaults name {key!r}, which the recipe "
+                    f"{getattr(recipe, '__name__', recipe)!r} does not take{hint} "
+                    f"(it takes: {', '.join(takes)})"
+                )
+    for key, p in parameters.items():
+        needed = p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        if needed and key not in defaults:
+            raise ValueError(
+                f"register {name!r}: the recipe needs {key!r}, which defaults does not give; "
+                f"add {key!r} to defaults"
+            )
 
 
 # -- compositions -------------------------------------------------------------------------
@@ -291,11 +321,14 @@ def hyperparameters_of(name: str) -> dict[str, Any]:
     return dict(resolve(name).defaults)
 
 
-def create(name: str, params: Any, **hyperparameters: Any) -> Any:
+def create(name: str, params: Any, *, horizon: int | None = None, **hyperparameters: Any) -> Any:
     """Build the optimizer ``name`` over ``params``.
 
-    Raises ``ValueError`` for an unknown name (listing close matches), a
-    hyperparameter the optimizer does not take, or a value out of range.
+    ``horizon``, the run's number of optimizer steps, fills the
+    hyperparameters that depend on it when they are not given (Demon's
+    ``total_steps``). Raises ``ValueError`` for an unknown name (listing close
+    matches), a hyperparameter the optimizer does not take, or a value out of
+    range (:meth:`OptimizerSpec.check`).
 
     Examples
     --------
@@ -309,6 +342,11 @@ def create(name: str, params: Any, **hyperparameters: Any) -> Any:
     from optimlab.optim.optimizer import Optimizer
 
     spec = resolve(name)
+    if horizon is not None:
+        if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
+            raise ValueError(f"{name}: horizon must be an integer >= 1; received {horizon!r}")
+        if "total_steps" in spec.defaults and hyperparameters.get("total_steps") is None:
+            hyperparameters["total_steps"] = horizon
     if spec.wrapper is not None:
         return spec.wrapper(params, hyperparameters)
     return Optimizer(params, spec, **hyperparameters)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import math
 from collections.abc import Callable, Mapping
@@ -99,6 +100,31 @@ def one_of(*choices: Any) -> Check:
     return check
 
 
+def values_at(hyperparameters: Mapping[str, Any], count: int) -> dict[str, Any]:
+    """Every schedule (a callable) replaced by its value at ``count``, in tuples too."""
+
+    def value(v: Any) -> Any:
+        if callable(v):
+            return float(v(count))
+        if isinstance(v, tuple | list):
+            return type(v)(value(x) for x in v)
+        return v
+
+    return {k: value(v) for k, v in hyperparameters.items()}
+
+
+def check_hyperparameter_names(spec: OptimizerSpec, hyperparameters: Mapping[str, Any]) -> None:
+    """``ValueError`` for a name ``spec`` does not take, suggesting the close ones."""
+    known = list(spec.defaults)
+    for key in hyperparameters:
+        if key not in spec.defaults:
+            close = difflib.get_close_matches(key, known, n=2, cutoff=0.6)
+            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise ValueError(
+                f"{spec.name}: unknown hyperparameter {key!r}{hint} (takes: {', '.join(known)})"
+            )
+
+
 BETAS2 = each(unit, unit, names=("beta1", "beta2"))
 BETAS3 = each(unit, unit, unit, names=("beta1", "beta2", "beta3"))
 NUS2 = each(closed_unit, closed_unit, names=("nu1", "nu2"))
@@ -153,6 +179,28 @@ class OptimizerSpec:
     wd_default: float = 1e-2
     demon_forms: bool = False
     step_counts: str = "parameter"
+
+    def check(
+        self, hyperparameters: Mapping[str, Any], *, horizon: int | None = None
+    ) -> dict[str, Any]:
+        """The one check of a run's hyperparameters; returns them complete.
+
+        Names (an unknown one suggests the close ones), then ranges and
+        cross-constraints of every value (a schedule is checked where it
+        starts), with the defaults filled in and ``total_steps`` (Demon) taken
+        from ``horizon``, the run's number of steps, when not given. Without a
+        horizon an unset ``total_steps`` is left to :func:`create` to fill.
+        ``ValueError`` naming the optimizer, the hyperparameter and the value.
+        """
+        check_hyperparameter_names(self, hyperparameters)
+        full = {**self.defaults, **hyperparameters}
+        if "total_steps" in full and full["total_steps"] is None and horizon is not None:
+            full["total_steps"] = horizon
+        values = values_at(full, 0)
+        if values.get("total_steps", 0) is None:
+            values.pop("total_steps")  # filled with the run's length at create
+        self.validate(values)
+        return full
 
     def validate(self, hyperparameters: Mapping[str, Any]) -> None:
         """Range-check every hyperparameter (``ValueError`` naming the value)."""
