@@ -87,6 +87,14 @@ def _pairs(
     )  # fmt: skip
 
 
+def _plugin_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--plugin", dest="plugins", action="append", default=[], metavar="FILE.py|MODULE",
+        help="a Python file or module to import first, e.g. one that registers your own "
+        "optimizer (repeatable; recorded in every run, imported by every worker)",
+    )  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     from optimlab import __version__
 
@@ -118,9 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--activation", default="relu", help="mlp activation (default: relu)")
     train.add_argument(
+        "--problem",
+        help="a problem of optimlab compare --list-problems, in place of --dataset, --model "
+        "and its options: the same run as compare's with the same settings",
+    )
+    train.add_argument(
         "--init",
-        default="torch",
-        help="weight initialiser: torch, he, glorot, ... (default: torch)",
+        help="weight initialiser: torch, he, glorot, ... (default: the model's, torch)",
     )
     train.add_argument(
         "--normalize",
@@ -150,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.1,
         help="share of the training set held out for validation",
     )
+    train.add_argument("--train-subset", type=int, help="train on the first N examples only")
+    _plugin_option(train)
     train.add_argument("--out", required=True, help="folder for history.json and the plots")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(handler=_train)
@@ -179,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     compare.add_argument("--train-subset", type=int, help="train on the first N examples only")
     compare.add_argument("--target-accuracy", type=float, help="for 'epochs to reach' (report)")
+    _plugin_option(compare)
     compare.add_argument("--workers", type=int, help="local worker processes (default: cores)")
     compare.add_argument("--dask", help="a Dask scheduler address, or local:N for a local cluster")
     compare.add_argument("--out", help="the sweep's folder (results.db, plots, report)")
@@ -240,10 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
         "a hyperparameter for every optimizer that takes it (or for one: adam.betas=0.9,0.99)",
         metavar="[OPTIMIZER.]NAME=VALUE",
     )  # fmt: skip
-    paths.add_argument(
-        "--plugin", dest="plugins", action="append", default=[], metavar="FILE.py|MODULE",
-        help="a Python file or module to import first, e.g. one that registers your optimizer",
-    )  # fmt: skip
+    _plugin_option(paths)
     paths.add_argument("--frames", type=int, default=100, help="GIF frames (default: 100)")
     paths.add_argument(
         "--fps", type=int, default=20, help="GIF frames per second, 1 to 50 (default: 20)"
@@ -261,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--out", default="results/seed-study", help="the sweep's folder")
     study.add_argument("--page", default="docs/seed-study.md", help="the page to write")
     study.add_argument("--config", help="the sweep file (default: the study's own)")
+    _plugin_option(study)
     study.add_argument("--workers", type=int, help="local worker processes (default: cores)")
     study.add_argument("--dask", help="a Dask scheduler address, or local:N")
     study.add_argument(
@@ -292,6 +305,7 @@ def _sweep_config(args: argparse.Namespace) -> Any:
     if args.tune:
         config.tune = True
     config.hyperparameters.update(dict(args.overrides))
+    config.plugins += [p for p in args.plugins if p not in config.plugins]
     return config
 
 
@@ -362,34 +376,13 @@ def _per_optimizer(overrides: list[tuple[str, Any]], names: list[str]) -> dict[s
     return taken
 
 
-def _load_plugin(plugin: str) -> None:
-    """Import ``plugin``: a ``.py`` file (by path) or a module name."""
-    import importlib
-    import importlib.util
-    from pathlib import Path
-
-    if plugin.endswith(".py"):
-        path = Path(plugin)
-        if not path.is_file():
-            raise FileNotFoundError(f"--plugin {plugin}: no such file")
-        spec = importlib.util.spec_from_file_location(path.stem, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[path.stem] = module
-        spec.loader.exec_module(module)
-    else:
-        try:
-            importlib.import_module(plugin)
-        except ModuleNotFoundError as exc:
-            raise ValueError(f"--plugin {plugin}: no module named {exc.name!r}") from exc
-
-
 def _trajectories(args: argparse.Namespace) -> int:
     from optimlab import problems, trajectories
+    from optimlab.experiments import plugins
     from optimlab.trajectories.plots import check_animation
 
-    for plugin in args.plugins:
-        _load_plugin(plugin)
+    found = [plugins.find(p) for p in args.plugins]
+    plugins.load(found)
     if args.list_functions:
         for name in problems.FUNCTIONS.names():
             fn = problems.get_function(name)
@@ -410,7 +403,7 @@ def _trajectories(args: argparse.Namespace) -> int:
     runs = trajectories.run(
         function, args.optimizers, steps=args.steps, lrs=None if args.tune else args.lrs,
         start=args.start, hyperparameters=_per_optimizer(args.overrides, args.optimizers),
-        tune=args.tune, grid=args.lrs if args.tune else None,
+        tune=args.tune, grid=args.lrs if args.tune else None, plugins=found,
     )  # fmt: skip
     paths = trajectories.save_outputs(args.out, runs, frames=args.frames, fps=args.fps)
     tunings = runs.tunings
@@ -437,6 +430,7 @@ def _study(args: argparse.Namespace) -> int:
         from optimlab.experiments.sweep import run_sweep
 
         config = study_config(args.config)
+        config.plugins += [p for p in args.plugins if p not in config.plugins]
         print(f"seed study: {len(config.runs())} runs of {config.problem} into {args.out}")
         outcome = run_sweep(
             config, args.out, workers=args.workers, dask=args.dask,
@@ -502,6 +496,9 @@ def _train(args: argparse.Namespace) -> int:
         val_fraction=args.val_fraction,
         schedule=args.schedule,
         warmup=args.warmup,
+        problem=args.problem,
+        train_subset=args.train_subset,
+        plugins=tuple(args.plugins),
     )
     result = run_training(config, args.out, progress=False if args.quiet else None)
     if result["diverged"]:

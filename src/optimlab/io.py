@@ -59,6 +59,21 @@ def atomic_write(
         writer(f)
 
 
+def ensure_writable_dir(out: str | os.PathLike[str]) -> Path:
+    """Create ``out`` if needed and prove it can hold files; ``ValueError`` if not."""
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise ValueError(
+            f"--out {str(out)!r} cannot be written: {exc.strerror or exc}; "
+            "expected a folder that can be created and written"
+        ) from exc
+    return out
+
+
 def write_json(path: str | os.PathLike[str], obj: Any) -> None:
     """Write ``obj`` as indented JSON, atomically."""
     atomic_write(path, lambda f: (json.dump(obj, f, indent=2, allow_nan=True), f.write("\n")))

@@ -45,7 +45,7 @@ def add_run(
     row = {key: config[key] for key in ("problem", "optimizer", "lr", "seed", "hyperparameters")}
     store.add_runs([{**row, "run_id": run_id, "epochs": config["epochs"], "config": config}])
     if records:
-        store.add_epochs(run_id, records)
+        store.record(run_id, records)
     if status != "pending":
         store.set_status(run_id, status, error=error, seconds=seconds)
     return run_id

@@ -26,8 +26,8 @@ def test_init_is_part_of_the_run_and_absent_when_unset():
 
 
 def test_init_reaches_the_model():
-    he = build_run(small(init="he").runs()[0].config)[0]
-    default = build_run(small().runs()[0].config)[0]
+    he = build_run(small(init="he").runs()[0].config).model
+    default = build_run(small().runs()[0].config).model
     w_he, w_default = he.parameters()[0].data, default.parameters()[0].data
     assert w_he.shape == (784, 128) or w_he.shape == (128, 784)
     assert np.std(w_he) == pytest.approx(np.sqrt(2 / 784), rel=0.02)  # He-normal: fan_in 784

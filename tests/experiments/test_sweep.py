@@ -193,3 +193,14 @@ def test_bad_toml(tmp_path, text, pattern):
     path.write_text(text)
     with pytest.raises(ValueError, match=pattern):
         SweepConfig.from_toml(path)
+
+
+def test_run_ids_of_existing_stores_are_unchanged():
+    """The ids computed by the code before RunConfig existed (a store made then resumes)."""
+    config = SweepConfig(
+        problem="fmnist-mlp", optimizers=["adam", "demon-qhadamw"], lrs=[1e-3], seeds=[2],
+        epochs=3, hyperparameters={"weight_decay": 0.01}, schedule="cosine", warmup=10,
+    )  # fmt: skip
+    assert [r.run_id for r in config.runs()] == ["ec0665db4d23e98e", "8f7bd5f7f359431d"]
+    config.init = "he"
+    assert [r.run_id for r in config.runs()] == ["e1fcf2f26c98bccf", "5c3765beebecb73b"]

@@ -18,6 +18,7 @@ The TOML form (``--config sweep.toml``; the sweep actually run is written to
     warmup = 100                  # steps of linear warm-up
     init = "he"                   # weight initialiser (default: the problem's)
     tune = true
+    plugins = ["my_optimizers.py"]  # files (relative to this file) or modules to import first
 
     [hyperparameters]             # for every optimizer that takes them
     weight_decay = 0.01
@@ -30,19 +31,22 @@ The TOML form (``--config sweep.toml``; the sweep actually run is written to
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
 import tomllib
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
+from optimlab.experiments import plugins as plugin_files
+from optimlab.experiments.plugins import Plugin
 from optimlab.experiments.problems import PROBLEMS
+from optimlab.experiments.run import RunConfig, run_id
 from optimlab.io import atomic_write
 from optimlab.nn.init import INITIALIZERS
 from optimlab.optim import resolve
-from optimlab.optim.optimizer import check_hyperparameter_names, values_at
+from optimlab.optim.optimizer import check_hyperparameter_names
 from optimlab.optim.schedules import SCHEDULES
 
 #: Keys of an ``[optimizer.NAME]`` section that are not hyperparameters.
@@ -51,7 +55,7 @@ RUN_KEYS = ("lrs", "schedule", "warmup")
 KEYS = {
     "problem", "optimizers", "lrs", "seeds", "epochs", "batch_size", "schedule", "warmup",
     "tune", "val_fraction", "train_subset", "target_accuracy", "hyperparameters", "optimizer",
-    "init",
+    "init", "plugins",
 }  # fmt: skip
 
 
@@ -74,6 +78,8 @@ class SweepConfig:
     init: str | None = None
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     per_optimizer: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Plugin files (absolute, or relative to the working directory) or module names.
+    plugins: list[str] = field(default_factory=list)
 
     # -- building -------------------------------------------------------------------
     @classmethod
@@ -93,7 +99,18 @@ class SweepConfig:
                 f"expected some of {', '.join(sorted(KEYS))}"
             )
         per = {name: dict(section) for name, section in data.pop("optimizer", {}).items()}
+        plugins = data.pop("plugins", [])
+        if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
+            raise ValueError(
+                f"{path}: plugins must be a list of file paths or module names; "
+                f"received plugins = {plugins!r}"
+            )
         config = cls(**{k: v for k, v in data.items()})
+        # Files relative to the TOML file; module names as they are.
+        here = Path(path).resolve().parent
+        config.plugins = [
+            str(here / p) if p.endswith(".py") and not os.path.isabs(p) else p for p in plugins
+        ]
         config.per_optimizer = per
         if "optimizers" not in data and per:
             config.optimizers = list(per)
@@ -119,6 +136,13 @@ class SweepConfig:
     def write(self, path: str | os.PathLike[str]) -> None:
         atomic_write(path, lambda f: f.write(self.to_toml()))
 
+    # -- plugins --------------------------------------------------------------------
+    def plugin_records(self) -> tuple[Plugin, ...]:
+        """The plugins, found and imported in this process (their optimizers registered)."""
+        found = tuple(plugin_files.find(p) for p in self.plugins)
+        plugin_files.load(found)
+        return found
+
     # -- checks ---------------------------------------------------------------------
     def grid(self, optimizer: str) -> list[float]:
         """The learning rates of ``optimizer``: its own, else the sweep's."""
@@ -140,6 +164,7 @@ class SweepConfig:
 
     def validate(self) -> None:
         """Every check that can be made before anything is loaded or written."""
+        self.plugin_records()  # their optimizers are names like any other
         PROBLEMS.get(self.problem)
         if self.init is not None:
             INITIALIZERS.get(self.init)
@@ -188,11 +213,7 @@ class SweepConfig:
             check_hyperparameter_names(spec, own)
             if "lr" in own or "lr" in self.hyperparameters:
                 raise ValueError("compare: give learning rates with --lrs (or lrs = [...]), not lr")
-            hp = self.hyperparameters_of(name)
-            trial = {**spec.defaults, **hp, "lr": grid[0]}
-            if trial.get("total_steps", 0) is None:
-                trial["total_steps"] = 1  # filled with the run's length later
-            spec.validate(values_at(trial, 0))
+            spec.check({**self.hyperparameters_of(name), "lr": grid[0]})
         for key in self.hyperparameters:
             if not any(key in resolve(n).defaults for n in self.optimizers):
                 raise ValueError(
@@ -203,8 +224,9 @@ class SweepConfig:
     # -- runs -----------------------------------------------------------------------
     def runs(self) -> list[RunSpec]:
         """Every run of the sweep, in a stable order."""
+        plugins = self.plugin_records()
         return [
-            RunSpec(self.problem, name, lr, seed, self.hyperparameters_of(name), self)
+            RunSpec(self.problem, name, lr, seed, self.hyperparameters_of(name), self, plugins)
             for name in self.optimizers
             for lr in self.grid(name)
             for seed in self.seeds
@@ -221,30 +243,28 @@ class RunSpec:
     seed: int
     hyperparameters: dict[str, Any]
     sweep: SweepConfig
+    plugins: tuple[Plugin, ...] = ()
+
+    @property
+    def run_config(self) -> RunConfig:
+        """The run as every command builds it (:mod:`optimlab.experiments.run`)."""
+        schedule, warmup = self.sweep.schedule_of(self.optimizer)
+        return RunConfig(
+            optimizer=self.optimizer, lr=self.lr, seed=self.seed,
+            epochs=self.sweep.epochs, batch_size=self.sweep.batch_size,
+            hyperparameters=self.hyperparameters, schedule=schedule, warmup=warmup,
+            problem=self.problem, init=self.sweep.init, val_fraction=self.sweep.val_fraction,
+            train_subset=self.sweep.train_subset, plugins=self.plugins,
+        )  # fmt: skip
 
     @property
     def config(self) -> dict[str, Any]:
         """The run's full configuration (JSON-able): what determines its numbers.
 
-        ``init`` appears only when the sweep sets it, so the runs of sweeps
-        written before it existed keep their ``run_id``.
+        ``init`` and ``plugins`` appear only when the sweep sets them, so the
+        runs of sweeps written before they existed keep their ``run_id``.
         """
-        config = {
-            "problem": self.problem,
-            "optimizer": self.optimizer,
-            "lr": self.lr,
-            "seed": self.seed,
-            "hyperparameters": {k: _jsonable(v) for k, v in sorted(self.hyperparameters.items())},
-            "epochs": self.sweep.epochs,
-            "batch_size": self.sweep.batch_size,
-            "schedule": self.sweep.schedule_of(self.optimizer)[0],
-            "warmup": self.sweep.schedule_of(self.optimizer)[1],
-            "val_fraction": self.sweep.val_fraction,
-            "train_subset": self.sweep.train_subset,
-        }
-        if self.sweep.init is not None:
-            config["init"] = INITIALIZERS.canonical(self.sweep.init)
-        return config
+        return self.run_config.to_dict()
 
     @property
     def run_id(self) -> str:
@@ -264,14 +284,7 @@ class RunSpec:
         }
 
 
-def run_id(config: dict[str, Any]) -> str:
-    """16 hex digits of the SHA-256 of the canonical JSON of a run's configuration."""
-    text = json.dumps(config, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _jsonable(value: Any) -> Any:
-    return list(value) if isinstance(value, tuple) else value
+__all__ = ["RunSpec", "SweepConfig", "run_id"]
 
 
 def _positive_ints(name: str, values: list[Any], *, allow_zero: bool = False) -> None:

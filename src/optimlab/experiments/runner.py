@@ -13,76 +13,34 @@ an uninterrupted one, bit for bit.
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from dataclasses import asdict
 from typing import Any
 
-import numpy as np
-
-from optimlab.data import load_dataset
-from optimlab.data.loader import ArrayDataset
 from optimlab.experiments import checkpoint
-from optimlab.experiments.problems import PROBLEMS
-from optimlab.nn import SoftmaxCrossEntropy
-from optimlab.nn.models import build_model
-from optimlab.optim import create, resolve
-from optimlab.optim.schedules import make_lr_schedule
+from optimlab.experiments.run import RunConfig, build
 from optimlab.train import History, fit
 
-#: The validation split is part of the problem, the same for every run.
-SPLIT_SEED = 0
 
-_DATA: dict[tuple, Any] = {}
-
-
-def problem_data(problem: str, val_fraction: float, train_subset: int | None) -> Any:
-    """The problem's splits, loaded once per process."""
-    key = (problem, val_fraction, train_subset)
-    if key not in _DATA:
-        spec = PROBLEMS.get(problem)
-        splits = load_dataset(
-            spec.dataset, val_fraction=val_fraction, seed=SPLIT_SEED, normalize=spec.normalize
-        )
-        if train_subset is not None and train_subset < len(splits.train.y):
-            train = ArrayDataset(splits.train.x[:train_subset], splits.train.y[:train_subset])
-            splits = dataclasses.replace(splits, train=train)
-        _DATA[key] = splits
-    return _DATA[key]
+def build_run(config: dict[str, Any], texts: dict[str, str] | None = None) -> Any:
+    """The run ``config`` (a :meth:`RunConfig.to_dict`) at its start: see :func:`run.build`."""
+    return build(RunConfig.from_dict(config), texts)
 
 
-def build_run(config: dict[str, Any]) -> tuple[Any, Any, Any, np.random.Generator, Any]:
-    """Model, loss, optimizer, batch generator and data of a run, at their initial state."""
-    problem = PROBLEMS.get(config["problem"])
-    splits = problem_data(config["problem"], config["val_fraction"], config["train_subset"])
-    init_seq, batch_seq = np.random.SeedSequence(config["seed"]).spawn(2)
-    options = dict(problem.model_kwargs)
-    if config.get("init") is not None:
-        options["init"] = config["init"]
-    model = build_model(
-        problem.model, splits.input_shape, splits.num_classes,
-        rng=np.random.default_rng(init_seq), **options,
-    )  # fmt: skip
-    steps = config["epochs"] * math.ceil(len(splits.train.y) / config["batch_size"])
-    hyperparameters = {
-        k: tuple(v) if isinstance(v, list) else v for k, v in config["hyperparameters"].items()
-    }
-    if "total_steps" in resolve(config["optimizer"]).defaults:
-        hyperparameters.setdefault("total_steps", steps)  # Demon: the whole run
-    lr = make_lr_schedule(config["schedule"], config["lr"], steps, config["warmup"])
-    optimizer = create(config["optimizer"], model.parameters(), lr=lr, **hyperparameters)
-    return model, SoftmaxCrossEntropy(), optimizer, np.random.default_rng(batch_seq), splits
-
-
-def run_epoch(config: dict[str, Any], saved: bytes | None) -> dict[str, Any]:
+def run_epoch(
+    config: dict[str, Any], saved: bytes | None, texts: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Train the next epoch of the run ``config`` from checkpoint ``saved`` (None: the start).
+
+    ``texts`` are the sources of the run's file plugins (``{sha256: text}``),
+    imported before the run is built.
 
     Returns ``{"status": "running" | "done" | "diverged", "epochs": [...],
     "checkpoint": bytes, "seconds": float}`` where ``epochs`` are all the
     run's finished epochs so far (so that the store can be completed from the
     checkpoint after a crash).
     """
-    model, loss, optimizer, batch_rng, splits = build_run(config)
+    run = build_run(config, texts)
+    model, loss, optimizer, batch_rng = run.model, run.loss, run.optimizer, run.batch_rng
     history = History()
     if saved is not None:
         state = checkpoint.from_bytes(saved)
@@ -91,7 +49,7 @@ def run_epoch(config: dict[str, Any], saved: bytes | None) -> dict[str, Any]:
         batch_rng.bit_generator.state = state["rng"]
         history = History.from_dict(state["history"])
     fit(
-        model, loss, optimizer, splits.train, splits.val,
+        model, loss, optimizer, run.splits.train, run.splits.val,
         epochs=1, batch_size=config["batch_size"], rng=batch_rng, history=history,
         progress=False,
     )  # fmt: skip

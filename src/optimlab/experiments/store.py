@@ -244,13 +244,17 @@ class Store:
         )
 
     # -- epochs ---------------------------------------------------------------------
-    def add_epochs(
-        self, run_id: str, records: Iterable[Mapping[str, Any]], *, seconds: float | None = None
-    ) -> None:
-        """Insert (or replace, identical on a resume) epoch rows, in one transaction."""
+    def record(
+        self, run_id: str, epochs: Iterable[Mapping[str, Any]], status: str | None = None,
+        seconds: float | None = None,
+    ) -> None:  # fmt: skip
+        """A run's epoch rows (inserted, or replaced by identical ones on a resume) and its
+        new status and seconds, in one transaction: all of it is stored, or none."""
         with self.transaction() as db:
-            self.insert_epochs(db, run_id, records)
-            if seconds is not None:
+            self.insert_epochs(db, run_id, epochs)
+            if status is not None:
+                self.update_status(db, run_id, status, seconds=seconds)
+            elif seconds is not None:
                 db.execute("UPDATE runs SET seconds = ? WHERE run_id = ?", (seconds, run_id))
 
     @staticmethod

@@ -27,11 +27,11 @@ from tqdm.auto import tqdm
 from optimlab.data import DATASETS
 from optimlab.experiments import checkpoint
 from optimlab.experiments.config import RunSpec, SweepConfig
+from optimlab.experiments.plugins import sources
 from optimlab.experiments.problems import PROBLEMS
 from optimlab.experiments.runner import run_epoch
 from optimlab.experiments.store import Store
-from optimlab.experiments.train_run import ensure_writable_dir
-from optimlab.io import atomic_write
+from optimlab.io import atomic_write, ensure_writable_dir
 
 SINGLE_THREAD = {
     "OMP_NUM_THREADS": "1",
@@ -175,6 +175,7 @@ def _run(
         "command": " ".join(command_line),
     })  # fmt: skip
     specs = config.runs()
+    texts = sources(specs[0].plugins) if specs else {}  # shipped with every epoch
     store.add_runs(spec.row() for spec in specs)
     checkpoints = out / "checkpoints"
     checkpoints.mkdir(exist_ok=True)
@@ -209,18 +210,21 @@ def _run(
             n = workers or os.cpu_count() or 1
             pool = DaskWorkers(dask) if dask else LocalWorkers(min(n, len(todo)))
             try:
-                _drive(pool, todo, store, checkpoints, finished)
+                _drive(pool, todo, store, checkpoints, finished, texts)
             finally:
                 pool.close()
     return outcome
 
 
-def _drive(pool: Any, todo: list, store: Store, checkpoints: Path, finished: Callable) -> None:
+def _drive(
+    pool: Any, todo: list, store: Store, checkpoints: Path, finished: Callable,
+    texts: dict[str, str],
+) -> None:  # fmt: skip
     """Keep every unfinished run's next epoch in flight until all runs end."""
     in_flight: dict[Any, RunSpec] = {}
     for spec, saved in todo:
         store.set_status(spec.run_id, "running")
-        in_flight[pool.submit(run_epoch, spec.config, saved)] = spec
+        in_flight[pool.submit(run_epoch, spec.config, saved, texts)] = spec
     while in_flight:
         for future in pool.wait_any(set(in_flight)):
             spec = in_flight.pop(future)
@@ -233,16 +237,14 @@ def _drive(pool: Any, todo: list, store: Store, checkpoints: Path, finished: Cal
                 continue
             status = result["status"]
             if status == "running":  # the worker need not wait for the disk
-                in_flight[pool.submit(run_epoch, spec.config, result["checkpoint"])] = spec
+                in_flight[pool.submit(run_epoch, spec.config, result["checkpoint"], texts)] = spec
             # Checkpoint first, then the rows: a crash in between is repaired on resume.
             atomic_write(
                 checkpoints / f"{spec.run_id}.npz",
                 lambda f, data=result["checkpoint"]: f.write(data),
                 binary=True,
             )
-            with store.transaction() as db:
-                store.insert_epochs(db, spec.run_id, result["epochs"])
-                store.update_status(db, spec.run_id, status, seconds=result["seconds"])
+            store.record(spec.run_id, result["epochs"], status, result["seconds"])
             if status != "running":
                 finished(spec, status)
 
@@ -257,9 +259,7 @@ def _recover(store: Store, spec: RunSpec, saved: bytes) -> str:
         status = "done"
     else:
         status = "running"
-    with store.transaction() as db:
-        store.insert_epochs(db, spec.run_id, epochs)
-        store.update_status(db, spec.run_id, status, seconds=sum(e["seconds"] for e in epochs))
+    store.record(spec.run_id, epochs, status, sum(e["seconds"] for e in epochs))
     return status
 
 

@@ -13,37 +13,42 @@ import math
 import os
 import platform
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import optimlab
 from optimlab._validation import check_nonnegative, check_positive_int
-from optimlab.data import DATASETS, load_dataset
-from optimlab.io import write_json
-from optimlab.nn import SoftmaxCrossEntropy
+from optimlab.data import DATASETS
+from optimlab.experiments import plugins as plugin_files
+from optimlab.experiments.problems import PROBLEMS
+from optimlab.experiments.run import RunConfig, build
+from optimlab.io import ensure_writable_dir, write_json
 from optimlab.nn.init import INITIALIZERS
-from optimlab.nn.models import MODELS, build_model
-from optimlab.optim import create, resolve
-from optimlab.optim.optimizer import check_hyperparameter_names
-from optimlab.optim.schedules import SCHEDULES, make_lr_schedule
+from optimlab.nn.models import MODELS
+from optimlab.optim import resolve
+from optimlab.optim.schedules import SCHEDULES
 from optimlab.train import History, evaluate, fit
 
 
 @dataclass
 class TrainConfig:
-    """Everything that determines a run; the same config gives the same numbers."""
+    """What ``optimlab train`` is asked for; :meth:`run` is the run every command builds.
+
+    ``problem`` (a name of ``optimlab compare --list-problems``) stands for its
+    data set, model, model options and input scaling; without it they are
+    ``dataset``, ``model`` (with ``hidden``, ``channels``, ``activation``) and
+    ``normalize``. ``init=None`` keeps the model's (or problem's) initialiser.
+    """
 
     dataset: str = "fashion-mnist"
     model: str = "mlp"
     hidden: tuple[int, ...] = (128, 64)
     channels: tuple[int, ...] = (16, 32)
     activation: str = "relu"
-    init: str = "torch"
+    init: str | None = None
     optimizer: str = "sgd"
     lr: float = 0.1
     hyperparameters: dict[str, Any] = field(default_factory=dict)
@@ -54,17 +59,26 @@ class TrainConfig:
     normalize: str | None = "standardize"
     schedule: str = "constant"
     warmup: int = 0
+    problem: str | None = None
+    train_subset: int | None = None
+    plugins: tuple[str, ...] = ()
 
     def validate(self) -> None:
         """Check names and ranges before any data is loaded (``ValueError``)."""
-        DATASETS.get(self.dataset)
-        MODELS.get(self.model)
-        INITIALIZERS.get(self.init)
+        for plugin in self.plugins:
+            plugin_files.load([plugin_files.find(plugin)])
+        if self.problem is not None:
+            PROBLEMS.get(self.problem)
+        else:
+            DATASETS.get(self.dataset)
+            MODELS.get(self.model)
+        if self.init is not None:
+            INITIALIZERS.get(self.init)
         spec = resolve(self.optimizer)
         if "lr" in self.hyperparameters:
             raise ValueError("train: give the learning rate with --lr, not -o lr=...")
-        check_hyperparameter_names(spec, self.hyperparameters)
         check_nonnegative(self.optimizer, "lr", self.lr)
+        spec.check({**self.hyperparameters, "lr": self.lr})
         SCHEDULES.get(self.schedule)
         if isinstance(self.warmup, bool) or not isinstance(self.warmup, int) or self.warmup < 0:
             raise ValueError(
@@ -72,51 +86,35 @@ class TrainConfig:
             )
         check_positive_int("train", "epochs", self.epochs)
         check_positive_int("train", "batch_size", self.batch_size)
+        if self.train_subset is not None:
+            check_positive_int("train", "train_subset", self.train_subset)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"train: seed must be an integer >= 0; received seed={self.seed!r}")
 
     def model_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"init": self.init}
         if self.model == "mlp":
-            kwargs.update(hidden=self.hidden, activation=self.activation)
-        elif self.model == "cnn":
-            kwargs.update(channels=self.channels)
-        return kwargs
+            return {"hidden": tuple(self.hidden), "activation": self.activation}
+        if self.model == "cnn":
+            return {"channels": tuple(self.channels)}
+        return {}
 
-
-def ensure_writable_dir(out: str | os.PathLike[str]) -> Path:
-    """Create ``out`` if needed and prove it can hold files; ``ValueError`` if not."""
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-"):
-            pass
-    except OSError as exc:
-        raise ValueError(
-            f"--out {str(out)!r} cannot be written: {exc.strerror or exc}; "
-            "expected a folder that can be created and written"
-        ) from exc
-    return out
-
-
-def total_steps(n_train: int, config: TrainConfig) -> int:
-    """Optimizer steps of the whole run: epochs times batches per epoch."""
-    return config.epochs * math.ceil(n_train / config.batch_size)
-
-
-def build_optimizer(config: TrainConfig, model: Any, steps: int) -> Any:
-    """The configured optimizer; the learning-rate schedule and Demon's ``total_steps``
-    default to the length of the run."""
-    hyperparameters = dict(config.hyperparameters)
-    if "total_steps" in resolve(config.optimizer).defaults:
-        hyperparameters.setdefault("total_steps", steps)
-    lr = make_lr_schedule(config.schedule, config.lr, steps, config.warmup)
-    return create(config.optimizer, model.parameters(), lr=lr, **hyperparameters)
-
-
-def seed_streams(seed: int, n: int) -> list[np.random.Generator]:
-    """``n`` independent generators derived from one seed (model init, split, batches...)."""
-    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n)]
+    def run(self) -> RunConfig:
+        """The run, as ``compare`` would build it with the same settings."""
+        task: dict[str, Any] = (
+            {"problem": self.problem}
+            if self.problem is not None
+            else {
+                "dataset": self.dataset, "model": self.model,
+                "model_kwargs": self.model_kwargs(), "normalize": self.normalize,
+            }
+        )  # fmt: skip
+        return RunConfig(
+            optimizer=self.optimizer, lr=self.lr, seed=self.seed, epochs=self.epochs,
+            batch_size=self.batch_size, hyperparameters=dict(self.hyperparameters),
+            schedule=self.schedule, warmup=self.warmup, init=self.init,
+            val_fraction=self.val_fraction, train_subset=self.train_subset,
+            plugins=tuple(plugin_files.find(p) for p in self.plugins), **task,
+        )  # fmt: skip
 
 
 def run_training(
@@ -128,37 +126,35 @@ def run_training(
     """
     config.validate()
     out = ensure_writable_dir(out)
-    init_rng, split_rng, batch_rng = seed_streams(config.seed, 3)
-    splits = load_dataset(
-        config.dataset, val_fraction=config.val_fraction, rng=split_rng, normalize=config.normalize
-    )
-    model = build_model(
-        config.model, splits.input_shape, splits.num_classes, rng=init_rng, **config.model_kwargs()
-    )
-    optimizer = build_optimizer(config, model, total_steps(len(splits.train.y), config))
-    loss = SoftmaxCrossEntropy()
+    run = config.run()
+    built = build(run)
+    splits = built.splits
     start = time.perf_counter()
     history = fit(
-        model,
-        loss,
-        optimizer,
+        built.model,
+        built.loss,
+        built.optimizer,
         splits.train,
         splits.val if len(splits.val.y) else None,
         epochs=config.epochs,
         batch_size=config.batch_size,
-        rng=batch_rng,
+        rng=built.batch_rng,
         progress=progress,
     )
     test_loss, test_accuracy = (
-        evaluate(model, loss, splits.test) if not history.diverged else (math.nan, math.nan)
+        evaluate(built.model, built.loss, splits.test)
+        if not history.diverged
+        else (math.nan, math.nan)
     )
     result = {
         "config": asdict(config),
+        "run": run.to_dict(),
+        "run_id": run.run_id,
         **history.to_dict(),
         "test_loss": test_loss,
         "test_accuracy": test_accuracy,
         "seconds": time.perf_counter() - start,
-        "parameters": model.num_parameters(),
+        "parameters": built.model.num_parameters(),
         "versions": {
             "optimlab": optimlab.__version__,
             "numpy": np.__version__,
@@ -170,7 +166,8 @@ def run_training(
     write_json(out / "history.json", result)
     from optimlab.experiments.plots import plot_history
 
-    title = f"{config.model} on {config.dataset}, {config.optimizer} lr={config.lr:g}"
+    task = config.problem or f"{config.model} on {config.dataset}"
+    title = f"{task}, {config.optimizer} lr={config.lr:g}"
     plot_history(history, out / "loss.png", out / "accuracy.png", title=title)
     return result
 

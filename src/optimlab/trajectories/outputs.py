@@ -72,6 +72,8 @@ def save_outputs(
     plot_trajectories(function, runs, paths["trajectories.png"])
     plot_convergence(function, runs, paths["convergence.png"])
     record = summary(function, runs, runs.tunings)
+    if runs.plugins:
+        record["plugins"] = [p.record() for p in runs.plugins]
     record["frames"] = animate(function, runs, paths["trajectories.gif"], frames=frames, fps=fps)
     write_json(paths["summary.json"], record)
     return paths

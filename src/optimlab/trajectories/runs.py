@@ -28,6 +28,9 @@ import numpy as np
 
 from optimlab import optim
 from optimlab._validation import check_positive_int
+from optimlab.experiments import plugins as plugin_files
+from optimlab.experiments.plugins import Plugin
+from optimlab.experiments.run import RunConfig, build_optimizer
 from optimlab.nn.module import Parameter
 from optimlab.problems import Function2D, get_function
 
@@ -127,13 +130,16 @@ def trajectory(
     *,
     steps: int = 500,
     start: Sequence[float] | None = None,
+    plugins: Sequence[Plugin] = (),
     **hyperparameters: Any,
 ) -> Trajectory:
     """Run ``optimizer`` for ``steps`` steps on ``function`` from ``start``.
 
     ``lr=None`` takes the optimizer's default rate. A Demon optimizer's
     ``total_steps`` defaults to ``steps``. A noisy function's noise starts over
-    from its seed, so every optimizer sees the same noise.
+    from its seed, so every optimizer sees the same noise. The optimizer is
+    built as every command builds one (:func:`optimlab.experiments.run.build_optimizer`),
+    after importing ``plugins``.
 
     Raises
     ------
@@ -145,12 +151,13 @@ def trajectory(
     steps = _steps(steps)
     point = fn.check_start(start)
     defaults = optim.hyperparameters_of(optimizer)
+    rate = float(defaults["lr"] if lr is None else lr)
+    param = Parameter(point.reshape(1, 2).copy(), name="xy")
+    run = RunConfig(optimizer, rate, hyperparameters=hyperparameters, plugins=tuple(plugins))
+    opt = build_optimizer(run, [param], steps)  # Demon's total_steps: the whole path
     hp = dict(hyperparameters)
     if "total_steps" in defaults and "total_steps" not in hp:
         hp["total_steps"] = steps
-    rate = float(defaults["lr"] if lr is None else lr)
-    param = Parameter(point.reshape(1, 2).copy(), name="xy")
-    opt = optim.create(optimizer, [param], lr=rate, **hp)
 
     points = np.full((steps + 1, 2), np.nan)
     points[0] = point
@@ -187,7 +194,7 @@ def tune(
     go to the smaller rate. If every rate diverges, the smallest rate's run is
     returned and ``best_lr`` is ``None``.
     """
-    return _best_over_grid(function, optimizer, _grid(grid), steps, start, hyperparameters)
+    return _best_over_grid(function, optimizer, _grid(grid), steps, start, hyperparameters, ())
 
 
 def _best_over_grid(
@@ -197,12 +204,15 @@ def _best_over_grid(
     steps: int,
     start: Sequence[float] | None,
     hyperparameters: Mapping[str, Any],
+    plugins: Sequence[Plugin],
 ) -> tuple[Trajectory, Tuning]:
     finals: dict[float, float] = {}
     best: Trajectory | None = None
     first: Trajectory | None = None
     for lr in rates:
-        path = trajectory(function, optimizer, lr, steps=steps, start=start, **hyperparameters)
+        path = trajectory(
+            function, optimizer, lr, steps=steps, start=start, plugins=plugins, **hyperparameters
+        )
         first = first or path
         finals[lr] = math.inf if path.diverged else path.final_value
         if not path.diverged and (best is None or path.final_value < best.final_value):
@@ -221,12 +231,15 @@ class Runs(dict):
     function : Function2D
     tunings : dict of str to Tuning
         Every rate tried and its final value, per optimizer (empty unless tuned).
+    plugins : tuple of Plugin
+        The plugins imported for these runs (name and SHA-256 go into ``summary.json``).
     """
 
     def __init__(self, function: Function2D, tunings: dict[str, Tuning] | None = None) -> None:
         super().__init__()
         self.function = function
         self.tunings: dict[str, Tuning] = tunings if tunings is not None else {}
+        self.plugins: tuple[Plugin, ...] = ()
 
 
 def run(
@@ -239,6 +252,7 @@ def run(
     hyperparameters: Mapping[str, Mapping[str, Any]] | None = None,
     tune: bool = False,
     grid: Sequence[float] | None = None,
+    plugins: Sequence[Plugin] = (),
 ) -> Runs:
     """Every optimizer's trajectory on ``function``, by optimizer name (in order).
 
@@ -261,6 +275,9 @@ def run(
         Search each optimizer's rate over ``grid`` (default
         :func:`default_grid`) for the lowest final value and keep that run:
         the fair picture. ``result.tunings[name]`` holds each search.
+    plugins : sequence of Plugin
+        Imported first (:func:`optimlab.experiments.plugins.find`), so their
+        optimizers may be named; recorded in ``result.plugins``.
 
     Examples
     --------
@@ -272,6 +289,7 @@ def run(
     >>> tuned["sgd"].lr, tuned.tunings["sgd"].grid
     (0.1, (0.01, 0.1))
     """
+    plugin_files.load(plugins)
     names = _names(optimizers)
     if tune and lrs is not None:
         raise ValueError(
@@ -301,12 +319,17 @@ def run(
                 "its hyperparameters"
             )
     runs = Runs(fn)
+    runs.plugins = tuple(plugins)
     for name in names:
         hp = dict(extra.get(name, {}))
         if tune:
-            runs[name], runs.tunings[name] = _best_over_grid(fn, name, rate_grid, steps, start, hp)
+            runs[name], runs.tunings[name] = _best_over_grid(
+                fn, name, rate_grid, steps, start, hp, plugins
+            )
         else:
-            runs[name] = trajectory(fn, name, rates[name], steps=steps, start=start, **hp)
+            runs[name] = trajectory(
+                fn, name, rates[name], steps=steps, start=start, plugins=plugins, **hp
+            )
     return runs
 
 
