@@ -12,13 +12,13 @@ import hashlib
 import http.client
 import os
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
 from optimlab import __version__
+from optimlab.io import atomic_open
 
 CHUNK_BYTES = 1 << 16
 USER_AGENT = f"optimlab/{__version__} (+urllib)"
@@ -77,52 +77,42 @@ def download(
 
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     digest = hashlib.md5(usedforsecurity=False)
     received = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-            try:
-                with urllib.request.urlopen(request, timeout=timeout) as response:
-                    length = response.headers.get("Content-Length")
-                    total = int(length) if length is not None and length.isdigit() else None
-                    with tqdm(
-                        total=total,
-                        unit="B",
-                        unit_scale=True,
-                        unit_divisor=1024,
-                        desc=dest.name,
-                        disable=None if progress is None else not progress,
-                        file=sys.stderr,
-                    ) as bar:
-                        while chunk := response.read(CHUNK_BYTES):
-                            out.write(chunk)
-                            digest.update(chunk)
-                            received += len(chunk)
-                            bar.update(len(chunk))
-            except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-                raise OSError(f"download of {url} failed: {exc}") from exc
-            if total is not None and received != total:
-                raise OSError(
-                    f"download of {url} was cut short: expected {total} bytes "
-                    f"(Content-Length), received {received}; nothing was saved to {dest}"
-                )
-            out.flush()
-            os.fsync(out.fileno())
+    # Written to a temporary sibling, renamed over ``dest`` only when every check passed.
+    with atomic_open(dest, "wb") as out:
+        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                length = response.headers.get("Content-Length")
+                total = int(length) if length is not None and length.isdigit() else None
+                with tqdm(
+                    total=total,
+                    unit="B",
+                    unit_scale=True,
+                    unit_divisor=1024,
+                    desc=dest.name,
+                    disable=None if progress is None else not progress,
+                    file=sys.stderr,
+                ) as bar:
+                    while chunk := response.read(CHUNK_BYTES):
+                        out.write(chunk)
+                        digest.update(chunk)
+                        received += len(chunk)
+                        bar.update(len(chunk))
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            raise OSError(f"download of {url} failed: {exc}") from exc
+        if total is not None and received != total:
+            raise OSError(
+                f"download of {url} was cut short: expected {total} bytes "
+                f"(Content-Length), received {received}; nothing was saved to {dest}"
+            )
         if md5 is not None and digest.hexdigest() != md5.lower():
             raise ValueError(
                 f"checksum mismatch for {dest.name} downloaded from {url}: expected md5 {md5}, "
                 f"received md5 {digest.hexdigest()} ({received} bytes); the download was "
                 f"deleted and nothing was saved to {dest}"
             )
-        os.replace(tmp, dest)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
     return dest
 
 
