@@ -212,3 +212,20 @@ def test_bad_plugins_are_clear_errors_before_anything_is_written(tmp_path, args,
     assert proc.returncode == 2
     assert message in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_study_takes_a_plugin(plugin_file, tmp_path):
+    sweep = tmp_path / "tiny.toml"
+    sweep.write_text(
+        'problem = "fmnist-logreg"\noptimizers = ["signum", "sgd"]\nlrs = [0.001]\n'
+        "seeds = [0, 1]\nepochs = 1\ntrain_subset = 1000\n"
+    )
+    page = tmp_path / "page.md"
+    proc = subprocess.run(
+        [OPTIMLAB, "study", "seed", "--config", str(sweep), "--plugin", str(plugin_file),
+         "--out", str(tmp_path / "out"), "--page", str(page), "--quiet", "--workers", "1"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "4 runs: 4 done" in proc.stdout
+    assert "signum" in page.read_text()
