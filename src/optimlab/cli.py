@@ -37,9 +37,16 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 def _comma_list(text: str, kind: type, what: str, example: str) -> list:
-    """``text`` split at commas, each part converted by ``kind`` (argparse error if not)."""
+    """``text`` split at commas, each part converted by ``kind`` (argparse error if not;
+    an empty list or an empty item, as in ``128,,64``, is an error too)."""
+    parts = text.split(",")
+    if not text.strip() or any(not part.strip() for part in parts):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated {what} (e.g. {example}) without empty items; "
+            f"received {text!r}"
+        )
     try:
-        return [kind(part) for part in text.split(",") if part.strip()]
+        return [kind(part) for part in parts]
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated {what} (e.g. {example}); received {text!r}"
@@ -535,10 +542,33 @@ def _join_negative_points(argv: Sequence[str]) -> list[str]:
     return out
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that every ``finally`` runs (workers stopped,
+    lock released, temporary files removed); not an ``Exception``, so no ``except
+    Exception`` takes it for a failed run."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+INTERRUPTED = "optimlab: interrupted; run the same command again to resume"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``optimlab`` console script; returns the exit status."""
+    """Entry point of the ``optimlab`` console script; returns the exit status.
+
+    0 success, 1 some runs failed or diverged (``train``, ``compare``), 2 a bad
+    input (the message names it), 130 after SIGINT, 143 after SIGTERM.
+    """
+    import signal
+    import threading
+
     parser = build_parser()
     args = parser.parse_args(_join_negative_points(sys.argv[1:] if argv is None else argv))
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.handler(args)
     except BrokenPipeError:  # `optimlab optimizers | head`
@@ -547,8 +577,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"optimlab {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("optimlab: interrupted", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130
+    except Terminated:
+        print(INTERRUPTED, file=sys.stderr)
+        return 143
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -139,7 +139,7 @@ def test_failed_runs_are_named_and_the_exit_status_is_nonzero(tmp_path):
             "unknown problem 'cifar-cnn'; did you mean 'cifar10-cnn'",
         ),
         (["--optimizers", "adam,nesterv", "--lrs", "1e-3"], "unknown optimizer 'nesterv'"),
-        (["--optimizers", "adam", "--lrs", "0"], "learning rates must be > 0; received 0.0"),
+        (["--optimizers", "adam", "--lrs", "0"], "rates must be finite and > 0; received 0.0"),
         (
             ["--optimizers", "adam", "--lrs", "1e-3", "-o", "nu=0.7"],
             "hyperparameter 'nu' \\(-o\\) is taken by none of the optimizers adam",

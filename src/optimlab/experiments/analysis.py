@@ -50,7 +50,7 @@ from optimlab.experiments.stats import (  # noqa: F401  (re-exported)
     two_sided_p,
     welch_t_test,
 )
-from optimlab.experiments.store import STATUSES, Store
+from optimlab.experiments.store import STATUSES, Store, StoreError
 
 SCORED = ("done", "diverged")
 
@@ -246,8 +246,30 @@ def summarize(
     for run in store.runs():
         summary = summarize_run(run, by_run.get(run["run_id"], []), num_classes, target_accuracy)
         groups.setdefault((summary.optimizer, summary.lr), []).append(summary)
+    _one_configuration_per_cell(store)
     chance = chance_accuracy(num_classes)
     return [make_cell(groups[key], chance, target_accuracy) for key in sorted(groups)]
+
+
+def _one_configuration_per_cell(store: Store) -> None:
+    """``StoreError`` if two runs of one (optimizer, lr) differ in more than their seed.
+
+    ``optimlab compare`` refuses to add such runs; a store made before it did
+    may hold them, and averaging them as seeds would be wrong.
+    """
+    seen: dict[tuple[str, float], dict[str, Any]] = {}
+    for run in store.runs():
+        config = {k: v for k, v in json.loads(run["config"]).items() if k != "seed"}
+        key = (run["optimizer"], float(run["lr"]))
+        first = seen.setdefault(key, config)
+        if first != config:
+            differ = sorted(k for k in set(first) | set(config) if first.get(k) != config.get(k))
+            raise StoreError(
+                f"{store.path}: {key[0]} at lr={key[1]:g} holds runs of two configurations "
+                f"(they differ in {', '.join(differ)}), which are not seeds of one setting; "
+                "the store was made before optimlab compare refused such runs: rerun each "
+                "setting into its own --out"
+            )
 
 
 # -- tuning and ranking ---------------------------------------------------------------

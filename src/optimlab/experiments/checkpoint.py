@@ -2,13 +2,17 @@
 
 No pickle anywhere: arrays go into the ``.npz``; the structure of the
 optimizer's nested state (dicts, per-parameter lists, ``None`` entries,
-counters) and the rest go into a JSON document stored beside them.
+counters) and the rest go into a JSON document stored beside them. A run's
+checkpoint records whose it is (``run_id`` and ``config_digest``), so that a
+file copied from another run is never taken as this one's.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -77,3 +81,16 @@ def from_bytes(data: bytes) -> dict[str, Any]:
             f"received {document.get('version')}"
         )
     return _unflatten(document["content"], arrays)
+
+
+def digest(config: Mapping[str, Any]) -> str:
+    """The SHA-256 of a run configuration's canonical JSON (all 64 hex digits)."""
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def owner(data: bytes) -> tuple[str | None, str | None]:
+    """``(run_id, config_digest)`` a checkpoint records (``None`` where it records none);
+    ``ValueError`` if ``data`` is not a readable checkpoint."""
+    content = from_bytes(data)
+    return content.get("run_id"), content.get("config_digest")

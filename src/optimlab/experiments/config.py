@@ -31,6 +31,7 @@ The TOML form (``--config sweep.toml``; the sweep actually run is written to
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import os
@@ -52,11 +53,63 @@ from optimlab.optim.schedules import SCHEDULES
 #: Keys of an ``[optimizer.NAME]`` section that are not hyperparameters.
 RUN_KEYS = ("lrs", "schedule", "warmup")
 
-KEYS = {
-    "problem", "optimizers", "lrs", "seeds", "epochs", "batch_size", "schedule", "warmup",
-    "tune", "val_fraction", "train_subset", "target_accuracy", "hyperparameters", "optimizer",
-    "init", "plugins",
+#: The largest seed, epoch count or size: what SQLite's INTEGER and NumPy's seeds hold.
+MAX_INT = 2**63 - 1
+
+#: Every key of a sweep file and the TOML type it takes (``number``: integer or float).
+KEY_TYPES = {
+    "problem": "string", "optimizers": "list of strings", "lrs": "list of numbers",
+    "seeds": "list of integers", "epochs": "integer", "batch_size": "integer",
+    "schedule": "string", "warmup": "integer", "tune": "true or false",
+    "val_fraction": "number", "train_subset": "integer", "target_accuracy": "number",
+    "hyperparameters": "table", "optimizer": "table of tables", "init": "string",
+    "plugins": "list of strings",
 }  # fmt: skip
+KEYS = set(KEY_TYPES)
+RUN_KEY_TYPES = {"lrs": "list of numbers", "schedule": "string", "warmup": "integer"}
+
+
+def _is(value: Any, kind: str) -> bool:
+    """Whether a TOML value is of ``kind`` (a :data:`KEY_TYPES` value)."""
+
+    def number(v: Any) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool)
+
+    checks = {
+        "string": lambda v: isinstance(v, str),
+        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "number": number,
+        "true or false": lambda v: isinstance(v, bool),
+        "table": lambda v: isinstance(v, dict),
+        "table of tables": lambda v: (
+            isinstance(v, dict) and all(isinstance(x, dict) for x in v.values())
+        ),
+        "list of strings": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+        "list of numbers": lambda v: isinstance(v, list) and all(number(x) for x in v),
+        "list of integers": lambda v: (
+            isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
+        ),
+    }
+    return checks[kind](value)
+
+
+def _check_types(path: Any, data: dict[str, Any]) -> None:
+    """``ValueError`` naming the file, the key, the type it takes and the value received."""
+    for key, value in data.items():
+        kind = KEY_TYPES[key]
+        if not _is(value, kind):
+            raise ValueError(f"{path}: {key} must be a {kind}; received {key} = {_shown(value)}")
+    for name, section in data.get("optimizer", {}).items():
+        for key, kind in RUN_KEY_TYPES.items():
+            if key in section and not _is(section[key], kind):
+                raise ValueError(
+                    f"{path}: [optimizer.{name}] {key} must be a {kind}; received "
+                    f"{key} = {_shown(section[key])}"
+                )
+
+
+def _shown(value: Any) -> str:
+    return _toml_value(value) if isinstance(value, str | int | float | bool | list) else repr(value)
 
 
 @dataclass
@@ -80,6 +133,8 @@ class SweepConfig:
     per_optimizer: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Plugin files (absolute, or relative to the working directory) or module names.
     plugins: list[str] = field(default_factory=list)
+    #: The sweep file this came from (named in errors; not part of the sweep).
+    source: str | None = field(default=None, compare=False, repr=False)
 
     # -- building -------------------------------------------------------------------
     @classmethod
@@ -90,6 +145,11 @@ class SweepConfig:
                 data = tomllib.load(f)
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"{path}: not valid TOML ({exc})") from exc
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); a sweep file is "
+                "TOML in UTF-8"
+            ) from exc
         except OSError as exc:
             raise ValueError(f"--config {str(path)!r} cannot be read: {exc.strerror}") from exc
         unknown = set(data) - KEYS
@@ -98,13 +158,9 @@ class SweepConfig:
                 f"{path}: unknown key(s) {', '.join(sorted(map(repr, unknown)))}; "
                 f"expected some of {', '.join(sorted(KEYS))}"
             )
+        _check_types(path, data)
         per = {name: dict(section) for name, section in data.pop("optimizer", {}).items()}
         plugins = data.pop("plugins", [])
-        if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
-            raise ValueError(
-                f"{path}: plugins must be a list of file paths or module names; "
-                f"received plugins = {plugins!r}"
-            )
         config = cls(**{k: v for k, v in data.items()})
         # Files relative to the TOML file; module names as they are.
         here = Path(path).resolve().parent
@@ -114,13 +170,16 @@ class SweepConfig:
         config.per_optimizer = per
         if "optimizers" not in data and per:
             config.optimizers = list(per)
+        config.source = str(path)
         return config
 
     def to_toml(self) -> str:
         """The TOML text of this configuration (read back by :meth:`from_toml`)."""
         lines = []
         scalars = {
-            k: v for k, v in asdict(self).items() if k not in ("hyperparameters", "per_optimizer")
+            k: v
+            for k, v in asdict(self).items()
+            if k not in ("hyperparameters", "per_optimizer", "source")
         }
         for key, value in scalars.items():
             if value is not None:
@@ -175,6 +234,7 @@ class SweepConfig:
             )
         if len(set(self.optimizers)) != len(self.optimizers):
             raise ValueError(f"compare: --optimizers lists a name twice: {self.optimizers}")
+        _once("--seeds", self.seeds)
         for name in self.per_optimizer:
             if name not in self.optimizers:
                 raise ValueError(
@@ -193,6 +253,11 @@ class SweepConfig:
             raise ValueError(
                 f"compare: val_fraction must be in (0, 1); received {self.val_fraction!r}"
             )
+        if self.target_accuracy is not None and not 0.0 < self.target_accuracy <= 1.0:
+            raise ValueError(
+                "compare: --target-accuracy must be in (0, 1] (a validation accuracy); "
+                f"received {self.target_accuracy!r}"
+            )
         for name in self.optimizers:
             spec = resolve(name)
             grid = self.grid(name)
@@ -204,21 +269,36 @@ class SweepConfig:
             for lr in grid:
                 if not (lr > 0 and math.isfinite(lr)):
                     raise ValueError(
-                        f"compare: learning rates must be > 0; received {lr!r} for {name!r}"
+                        f"compare: learning rates must be finite and > 0; received {lr!r} for "
+                        f"{name!r}"
                     )
+            _once(f"the learning-rate grid of {name!r}", grid)
             schedule, warmup = self.schedule_of(name)
             SCHEDULES.get(schedule)
             _positive_ints("warmup", [warmup], allow_zero=True)
             own = {k: v for k, v in self.per_optimizer.get(name, {}).items() if k not in RUN_KEYS}
-            check_hyperparameter_names(spec, own)
+            try:
+                check_hyperparameter_names(spec, own)
+            except ValueError as exc:
+                where = f"{self.source}: [optimizer.{name}]" if self.source else "compare"
+                key = next(k for k in own if k not in spec.defaults)
+                close = difflib.get_close_matches(key, [*RUN_KEYS, *spec.defaults], n=2)
+                hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+                raise ValueError(
+                    f"{where}: unknown key {key!r}{hint} (expected {', '.join(RUN_KEYS)} or a "
+                    f"hyperparameter of {name}: {', '.join(spec.defaults)})"
+                ) from exc
             if "lr" in own or "lr" in self.hyperparameters:
                 raise ValueError("compare: give learning rates with --lrs (or lrs = [...]), not lr")
             spec.check({**self.hyperparameters_of(name), "lr": grid[0]})
         for key in self.hyperparameters:
             if not any(key in resolve(n).defaults for n in self.optimizers):
+                taken = sorted({k for n in self.optimizers for k in resolve(n).defaults})
+                close = difflib.get_close_matches(key, taken, n=2, cutoff=0.6)
+                hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
                 raise ValueError(
                     f"compare: hyperparameter {key!r} (-o) is taken by none of the optimizers "
-                    f"{', '.join(self.optimizers)}"
+                    f"{', '.join(self.optimizers)}{hint}"
                 )
 
     # -- runs -----------------------------------------------------------------------
@@ -290,8 +370,19 @@ __all__ = ["RunSpec", "SweepConfig", "run_id"]
 def _positive_ints(name: str, values: list[Any], *, allow_zero: bool = False) -> None:
     low = 0 if allow_zero else 1
     for v in values:
-        if isinstance(v, bool) or not isinstance(v, int) or v < low:
-            raise ValueError(f"compare: {name} must be integers >= {low}; received {v!r}")
+        if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= MAX_INT:
+            raise ValueError(
+                f"compare: {name} must be integers from {low} to 2**63 - 1; received {v!r}"
+            )
+
+
+def _once(what: str, values: list[Any]) -> None:
+    """``ValueError`` for a value listed twice (it would train one run twice)."""
+    seen = set()
+    for v in values:
+        if v in seen:
+            raise ValueError(f"compare: {what} lists {v!r} twice; give each value once")
+        seen.add(v)
 
 
 def _toml_value(value: Any) -> str:

@@ -17,7 +17,7 @@ from dataclasses import asdict
 from typing import Any
 
 from optimlab.experiments import checkpoint
-from optimlab.experiments.run import RunConfig, build
+from optimlab.experiments.run import RunConfig, build, run_id
 from optimlab.train import History, fit
 
 
@@ -42,8 +42,14 @@ def run_epoch(
     run = build_run(config, texts)
     model, loss, optimizer, batch_rng = run.model, run.loss, run.optimizer, run.batch_rng
     history = History()
+    identity = {"run_id": run_id(config), "config_digest": checkpoint.digest(config)}
     if saved is not None:
         state = checkpoint.from_bytes(saved)
+        if {k: state.get(k) for k in identity} != identity:
+            raise ValueError(
+                f"the checkpoint handed to run {identity['run_id']} is run "
+                f"{state.get('run_id')}'s; refusing to continue from it"
+            )
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(_with_groups(state["optimizer"], optimizer.state_dict()))
         batch_rng.bit_generator.state = state["rng"]
@@ -60,6 +66,7 @@ def run_epoch(
     else:
         status = "running"
     content = {
+        **identity,
         "model": model.state_dict(),
         "optimizer": _without_groups(optimizer.state_dict()),
         "rng": batch_rng.bit_generator.state,

@@ -102,8 +102,8 @@ class Store:
         if readonly and not self.path.exists():
             raise StoreError(f"{self.path}: no results database here (expected results.db)")
         try:
-            if readonly:
-                uri = f"file:{self.path}?mode=ro"
+            if readonly:  # a URI, escaped: '%', '?' and '#' are path characters here
+                uri = self.path.resolve().as_uri() + "?mode=ro"
                 self.db = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
             else:
                 self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -123,10 +123,17 @@ class Store:
                     f"(expected tables {', '.join(TABLES)})"
                 )
             self.db.execute("SELECT count(*) FROM runs").fetchone()
+            check = self.db.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise sqlite3.DatabaseError(f"quick_check: {check}")
         except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc):
+                raise StoreError(_unwritable(self.path, exc)) from exc
             raise StoreError(
-                f"{self.path}: corrupt or unreadable results database ({exc}); "
-                "expected an SQLite file written by optimlab compare"
+                f"{self.path}: damaged or unreadable results database ({exc}); expected an "
+                "SQLite file written by optimlab compare. Move it aside and run the same "
+                "command again: the runs whose checkpoints are in checkpoints/ are rebuilt "
+                "from them, the others run again"
             ) from exc
 
     def close(self) -> None:
@@ -140,14 +147,22 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on an exception)."""
-        self.db.execute("BEGIN IMMEDIATE")
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on an exception).
+
+        A write the file system refuses (read-only file or folder, full disk,
+        file-size limit) is a :class:`StoreError` naming the file and the cause.
+        """
         try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(_unwritable(self.path, exc)) from exc
 
     # -- settings and invocations ---------------------------------------------------
     def setting(self, key: str) -> str | None:
@@ -157,15 +172,19 @@ class Store:
     def settings(self) -> dict[str, str]:
         return {r["key"]: r["value"] for r in self.db.execute("SELECT key, value FROM settings")}
 
-    def claim_problem(self, problem: str) -> None:
-        """Record the sweep's problem; ``StoreError`` if the store holds another one."""
+    def check_problem(self, problem: str) -> None:
+        """``StoreError`` if the store holds a sweep of another problem (reads only)."""
         existing = self.setting("problem")
         if existing is not None and existing != problem:
             raise StoreError(
                 f"{self.path} holds a sweep of problem {existing!r}; received --problem "
                 f"{problem!r} (use another --out for another problem)"
             )
-        if existing is None:
+
+    def claim_problem(self, problem: str) -> None:
+        """Record the sweep's problem; ``StoreError`` if the store holds another one."""
+        self.check_problem(problem)
+        if self.setting("problem") is None:
             with self.transaction() as db:
                 db.execute("INSERT INTO settings (key, value) VALUES ('problem', ?)", (problem,))
 
@@ -281,6 +300,20 @@ class Store:
     def epoch_count(self, run_id: str) -> int:
         row = self.db.execute("SELECT count(*) FROM epochs WHERE run_id = ?", (run_id,)).fetchone()
         return int(row[0])
+
+
+def _unwritable(path: Path, exc: Exception) -> str:
+    """Why ``path`` could not be written, in words (not "database is corrupt")."""
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        cause = "it, its folder or its journal is read-only"
+    elif "full" in text:
+        cause = "the disk is full"
+    elif "locked" in text or "busy" in text:
+        cause = "another process holds it"
+    else:
+        cause = text
+    return f"{path}: the results database could not be written: {cause} ({text})"
 
 
 def _real(value: Any) -> float | None:

@@ -14,8 +14,10 @@ the others from their checkpoints.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import json
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ from tqdm.auto import tqdm
 from optimlab.data import DATASETS
 from optimlab.experiments import checkpoint
 from optimlab.experiments.config import RunSpec, SweepConfig
+from optimlab.experiments.lock import SweepLock
 from optimlab.experiments.plugins import sources
 from optimlab.experiments.problems import PROBLEMS
 from optimlab.experiments.runner import run_epoch
@@ -89,8 +92,12 @@ class LocalWorkers:
         done, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
         return done
 
-    def close(self) -> None:
-        self.pool.shutdown(cancel_futures=True)
+    def close(self, abort: bool = False) -> None:
+        """Stop the workers: after their current epochs, or at once (``abort``: a signal)."""
+        if abort:
+            for process in list(getattr(self.pool, "_processes", {}).values()):
+                process.terminate()
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 class DaskWorkers:
@@ -102,13 +109,8 @@ class DaskWorkers:
         except ImportError as exc:  # pragma: no cover - the extra is installed in tests
             raise ValueError("--dask needs the dask extra: pip install 'optimlab[dask]'") from exc
         self.cluster = None
-        if address.startswith("local:"):
-            try:
-                n = int(address.removeprefix("local:"))
-            except ValueError:
-                n = 0
-            if n < 1:
-                raise ValueError(f"--dask local:N needs N >= 1 workers; received {address!r}")
+        if check_dask_address(address):
+            n = int(address.removeprefix("local:"))
             self.cluster = LocalCluster(
                 n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
                 dashboard_address=None, env=SINGLE_THREAD,
@@ -128,7 +130,10 @@ class DaskWorkers:
 
         return set(wait(list(futures), return_when="FIRST_COMPLETED").done)
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
+        """Disconnect; a local cluster (``local:N``) is shut down with its workers."""
+        if abort:
+            self.client.cancel(list(self.client.futures.values()), force=True)
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
@@ -145,25 +150,96 @@ def run_sweep(
 ) -> SweepOutcome:
     """Run (or resume) the sweep ``config`` into the folder ``out``.
 
-    Everything that can be checked is checked before the store is touched:
-    a bad configuration, a corrupt database or one that holds another problem
-    raise ``ValueError`` and leave ``out`` as it was.
+    Everything that can be checked is checked before anything is written: a
+    bad configuration or ``--dask`` address, an unreachable scheduler, a
+    damaged database, one that holds another problem, or one whose runs differ
+    from this sweep's in a setting besides optimizer, rate and seed raise
+    ``ValueError`` and leave ``out`` as it was. One coordinator per ``out`` at a
+    time (:class:`~optimlab.experiments.lock.SweepLock`).
     """
     config.validate()
     if workers is not None and (isinstance(workers, bool) or workers < 1):
         raise ValueError(f"compare: --workers must be >= 1; received {workers!r}")
-    out = ensure_writable_dir(out)
-    store = Store(out / "results.db")
+    local_dask = check_dask_address(dask)
+    specs = config.runs()
+    out = Path(out)
+    database = out / "results.db"
+    if database.exists():
+        with Store(database, readonly=True) as existing:
+            existing.check_problem(config.problem)
+            check_same_settings(existing, specs)
+    remote = None if dask is None or local_dask else DaskWorkers(dask)  # reachable?
     try:
-        store.claim_problem(config.problem)
-        return _run(config, out, store, workers, dask, progress, command_line)
-    finally:
-        store.close()
+        out = ensure_writable_dir(out)
+        with SweepLock(out):
+            remove_temporaries(out)
+            store = Store(database)
+            try:
+                store.claim_problem(config.problem)
+                return _run(config, specs, out, store, workers, dask, remote, progress,
+                            command_line)  # fmt: skip
+            finally:
+                store.close()
+    except BaseException:
+        if remote is not None:
+            remote.close(abort=True)
+        raise
+    if remote is not None:
+        remote.close()
+
+
+def check_dask_address(dask: str | None) -> bool:
+    """Whether ``dask`` is ``local:N`` (``ValueError`` for a bad N); before anything runs."""
+    if dask is None or not dask.startswith("local:"):
+        if dask is not None and not dask.strip():
+            raise ValueError("--dask needs a scheduler address (tcp://host:port) or local:N")
+        return False
+    text = dask.removeprefix("local:")
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"--dask local:N needs N >= 1 workers; received {dask!r}")
+    return True
+
+
+def check_same_settings(store: Store, specs: Sequence[RunSpec]) -> None:
+    """``ValueError`` if a stored run has this sweep's optimizer, rate and seed but another
+    configuration (other epochs, hyperparameters, schedule, batch size, train subset...):
+    the analysis would pool the two as seeds of one cell."""
+    stored = {(r["optimizer"], float(r["lr"]), int(r["seed"])): r for r in store.runs()}
+    clashes = []
+    for spec in specs:
+        row = stored.get((spec.optimizer, spec.lr, spec.seed))
+        if row is not None and row["run_id"] != spec.run_id:
+            clashes.append((spec, json.loads(row["config"])))
+    if not clashes:
+        return
+    spec, old = clashes[0]
+    new = spec.config
+    keys = sorted(set(old) | set(new))
+    differ = [k for k in keys if old.get(k) != new.get(k)]
+    said = "; ".join(
+        f"{k}: stored {json.dumps(old.get(k))}, asked {json.dumps(new.get(k))}" for k in differ
+    )
+    raise ValueError(
+        f"compare: {store.path} already holds {spec.optimizer} at lr={spec.lr:g}, seed "
+        f"{spec.seed} with other settings ({said}), and {len(clashes) - 1} more such run(s). "
+        "The runs of one sweep differ only in optimizer, learning rate and seed: give the "
+        "stored settings, or start a new --out. Nothing was changed."
+    )
+
+
+def remove_temporaries(out: Path) -> None:
+    """Temporary files a killed coordinator left (``.NAME.XXXX.tmp``, from ``atomic_open``)."""
+    for folder in (out, out / "checkpoints"):
+        for path in folder.glob(".*.tmp"):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
 
 
 def _run(
-    config: SweepConfig, out: Path, store: Store, workers: int | None, dask: str | None,
-    progress: bool | None, command_line: Sequence[str],
+    config: SweepConfig, specs: list[RunSpec], out: Path, store: Store, workers: int | None,
+    dask: str | None, remote: Any, progress: bool | None, command_line: Sequence[str],
 ) -> SweepOutcome:  # fmt: skip
     problem = PROBLEMS.get(config.problem)
     config.write(out / "config.toml")
@@ -174,7 +250,6 @@ def _run(
         "tune": config.tune,
         "command": " ".join(command_line),
     })  # fmt: skip
-    specs = config.runs()
     texts = sources(specs[0].plugins) if specs else {}  # shipped with every epoch
     store.add_runs(spec.row() for spec in specs)
     checkpoints = out / "checkpoints"
@@ -199,7 +274,7 @@ def _run(
             if row["status"] in ("done", "diverged"):
                 finished(spec, row["status"])
                 continue
-            saved = _read(checkpoints / f"{spec.run_id}.npz")
+            saved = _own_checkpoint(checkpoints / f"{spec.run_id}.npz", spec, bar)
             if saved is not None:
                 status = _recover(store, spec, saved)
                 if status in ("done", "diverged"):
@@ -208,10 +283,17 @@ def _run(
             todo.append((spec, saved))
         if todo:
             n = workers or os.cpu_count() or 1
-            pool = DaskWorkers(dask) if dask else LocalWorkers(min(n, len(todo)))
+            if remote is not None:
+                pool = remote  # closed by run_sweep
+            else:
+                pool = DaskWorkers(dask) if dask else LocalWorkers(min(n, len(todo)))
             try:
                 _drive(pool, todo, store, checkpoints, finished, texts)
-            finally:
+            except BaseException:  # a signal (KeyboardInterrupt, Terminated) or a crash
+                if pool is not remote:
+                    pool.close(abort=True)
+                raise
+            if pool is not remote:
                 pool.close()
     return outcome
 
@@ -263,8 +345,26 @@ def _recover(store: Store, spec: RunSpec, saved: bytes) -> str:
     return status
 
 
-def _read(path: Path) -> bytes | None:
+def _own_checkpoint(path: Path, spec: RunSpec, bar: Any) -> bytes | None:
+    """The run's checkpoint, if it is readable and this run's (its recorded run id and
+    configuration digest); otherwise ``None`` (the run starts from scratch) and a note."""
     try:
-        return path.read_bytes()
+        saved = path.read_bytes()
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        reason = f"cannot be read ({exc.strerror or exc})"
+    else:
+        try:
+            owner = checkpoint.owner(saved)
+        except ValueError as exc:
+            reason = f"is not a readable checkpoint ({exc})"
+        else:
+            if owner == (spec.run_id, checkpoint.digest(spec.config)):
+                return saved
+            reason = f"belongs to run {owner[0]}" if owner[0] else "records no run"
+    bar.write(
+        f"compare: checkpoint {path} {reason}; run {spec.run_id} starts from scratch",
+        file=sys.stderr,
+    )
+    return None

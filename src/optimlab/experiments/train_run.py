@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 import optimlab
-from optimlab._validation import check_nonnegative, check_positive_int
+from optimlab._validation import check_positive_int
 from optimlab.data import DATASETS
 from optimlab.experiments import plugins as plugin_files
 from optimlab.experiments.problems import PROBLEMS
@@ -77,7 +77,14 @@ class TrainConfig:
         spec = resolve(self.optimizer)
         if "lr" in self.hyperparameters:
             raise ValueError("train: give the learning rate with --lr, not -o lr=...")
-        check_nonnegative(self.optimizer, "lr", self.lr)
+        if (
+            isinstance(self.lr, bool)
+            or not isinstance(self.lr, int | float)
+            or not (0 < self.lr < math.inf)
+        ):
+            raise ValueError(
+                f"train: --lr must be finite and > 0 (as in compare); received {self.lr!r}"
+            )
         spec.check({**self.hyperparameters, "lr": self.lr})
         SCHEDULES.get(self.schedule)
         if isinstance(self.warmup, bool) or not isinstance(self.warmup, int) or self.warmup < 0:
