@@ -23,17 +23,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from optimlab.nn.module import Module, Parameter
-from optimlab.optim.base import (
-    BLOCK,
-    Chain,
-    PerParam,
-    block,
-    blockable,
-    is_elementwise,
-    merge,
-    select,
-    write_back,
-)
+from optimlab.optim import _blocks
+from optimlab.optim.base import Chain, PerParam, merge, select
 from optimlab.optim.spec import OptimizerSpec, check_hyperparameter_names, values_at
 
 STATE_DICT_VERSION = 3  # 3: bias-correction counts per parameter
@@ -185,15 +176,9 @@ class Optimizer:
             chain = self._current(index)
             state = self._states[index]
             chosen = [params[i] for i in have]
-            large = []
-            if is_elementwise(chain):
-                large = [
-                    j for j, p in enumerate(chosen)
-                    if p.size > 2 * BLOCK and p.data.flags.c_contiguous
-                    and p.grad.flags.c_contiguous and blockable(state, have[j], p.size)
-                ]  # fmt: skip
-            if large:
-                _step_by_blocks(chain, state, chosen, have, large)
+            large = _blocks.large_parameters(chain, state, chosen, have)
+            if large:  # cache blocking (optim/_blocks.py): the same numbers, faster
+                _blocks.step_by_blocks(chain, state, chosen, have, large, _step_whole)
             else:
                 _step_whole(chain, state, chosen, None if len(have) == len(params) else have)
             self._counts[index] += 1
@@ -356,32 +341,3 @@ def _step_whole(chain: Chain, state: Any, chosen: list[Parameter], index: list[i
         p.data += u
     if index is not None:
         merge(state, part, index)
-
-
-def _step_by_blocks(
-    chain: Chain, state: Any, chosen: list[Parameter], have: list[int], large: list[int]
-) -> None:
-    """One update with the ``large`` parameters (indices into ``chosen``) taken block by block.
-
-    Only for element-wise chains, where it gives the same numbers as one whole
-    update: every block (and the small parameters together) starts from the
-    scalars as they were before the step (a counter advances once), and runs
-    the whole chain while its arrays are in cache.
-    """
-    # The scalars before the step: the group's, and each large parameter's own.
-    before = {j: select(state, [have[j]]) for j in large}
-    small = [j for j in range(len(chosen)) if j not in large]
-    if small:
-        _step_whole(chain, state, [chosen[j] for j in small], [have[j] for j in small])
-    last = None
-    for j in large:
-        p, i = chosen[j], have[j]
-        grad, data = p.grad.reshape(-1), p.data.reshape(-1)  # views: both C-contiguous
-        for start in range(0, data.size, BLOCK):
-            part_slice = slice(start, start + BLOCK)
-            views: list = []
-            last = block(state, before[j], i, part_slice, views)
-            (u,) = chain.update([grad[part_slice]], last, [data[part_slice]])
-            data[part_slice] += u
-            write_back(views)
-    merge(state, last, [])  # the scalars after the step

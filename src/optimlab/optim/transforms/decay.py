@@ -15,7 +15,7 @@ class AddDecayedWeights:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
     def __init__(self, weight_decay: ScalarOrSchedule) -> None:
@@ -52,7 +52,7 @@ class DecoupledWeightDecay:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
     def __init__(self, weight_decay: ScalarOrSchedule, lr: ScalarOrSchedule) -> None:

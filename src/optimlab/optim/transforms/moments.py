@@ -53,7 +53,7 @@ class ScaleByAdam:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
     def __init__(
@@ -146,7 +146,7 @@ class ScaleByAdamax:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
     def __init__(self, b1: ScalarOrSchedule = 0.9, b2: float = 0.999, eps: float = 1e-8) -> None:

@@ -28,7 +28,7 @@ class Trace:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
     def __init__(
@@ -88,7 +88,7 @@ class QuasiHyperbolicMomentum:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
     def __init__(self, momentum: ScalarOrSchedule, nu: float) -> None:

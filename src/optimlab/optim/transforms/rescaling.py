@@ -29,7 +29,7 @@ class ScaleByAdagrad:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
     def __init__(
@@ -81,7 +81,7 @@ class ScaleByRMSprop:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
     def __init__(
@@ -148,7 +148,7 @@ class ScaleByAdadelta:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
     def __init__(self, rho: float = 0.9, eps: float = 1e-6) -> None:
@@ -193,7 +193,7 @@ class ScaleByNAdam:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
     def __init__(
@@ -264,7 +264,7 @@ class ScaleByRAdam:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
     def __init__(self, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> None:

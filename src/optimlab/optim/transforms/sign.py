@@ -26,7 +26,7 @@ class ScaleByLion:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
     def __init__(self, b1: ScalarOrSchedule = 0.9, b2: ScalarOrSchedule = 0.99) -> None:
