@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from optimlab.optim import spec as checks
-from optimlab.optim.base import Chain, ScalarOrSchedule, Transform, chain
+from optimlab.optim.base import Chain, Transform, chain
 from optimlab.optim.registry import register
 from optimlab.optim.transforms import (
     AddDecayedWeights,
@@ -48,7 +48,7 @@ PO = "pytorch_optimizer.{} (4.1)"
 
 
 def _weight_decay(
-    weight_decay: ScalarOrSchedule, lr: ScalarOrSchedule, weight_decouple: bool, fixed_decay: bool
+    weight_decay: float, lr: float, weight_decouple: bool, fixed_decay: bool
 ) -> Transform:
     """pytorch_optimizer's ``apply_weight_decay``: decoupled (by lr, or fixed) or coupled."""
     if weight_decouple:
@@ -58,7 +58,7 @@ def _weight_decay(
 
 # -- recipes ----------------------------------------------------------------------------------
 def _lion(
-    lr: ScalarOrSchedule, betas: tuple, weight_decay: ScalarOrSchedule, weight_decouple: bool,
+    lr: float, betas: tuple, weight_decay: float, weight_decouple: bool,
     fixed_decay: bool,
 ) -> Chain:  # fmt: skip
     r"""Lion, EvoLved Sign Momentum (Chen et al., "Symbolic Discovery of Optimization
@@ -83,7 +83,7 @@ def _lion(
 
 
 def _adabelief(
-    lr: ScalarOrSchedule, betas: tuple, weight_decay: ScalarOrSchedule, weight_decouple: bool,
+    lr: float, betas: tuple, weight_decay: float, weight_decouple: bool,
     fixed_decay: bool, rectify: bool, n_sma_threshold: float, degenerated_to_sgd: bool,
     ams_bound: bool, eps: float,
 ) -> Chain:  # fmt: skip
@@ -118,7 +118,7 @@ def _adabelief(
 
 
 def _adan(
-    lr: ScalarOrSchedule, betas: tuple, weight_decay: ScalarOrSchedule, weight_decouple: bool,
+    lr: float, betas: tuple, weight_decay: float, weight_decouple: bool,
     max_grad_norm: float, eps: float,
 ) -> Chain:  # fmt: skip
     r"""Adan, adaptive Nesterov momentum (Xie et al., arXiv:2208.06677).
@@ -146,8 +146,8 @@ def _adan(
 
 
 def _adopt(
-    lr: ScalarOrSchedule, betas: tuple, clip_exponent: float | None,
-    weight_decay: ScalarOrSchedule, weight_decouple: bool, fixed_decay: bool, eps: float,
+    lr: float, betas: tuple, clip_exponent: float | None,
+    weight_decay: float, weight_decouple: bool, fixed_decay: bool, eps: float,
 ) -> Chain:  # fmt: skip
     r"""ADOPT (Taniguchi et al., "ADOPT: Modified Adam Can Converge with Any
     :math:`\beta_2` with the Optimal Rate", arXiv:2411.02853).
@@ -174,7 +174,7 @@ def _adopt(
 
 
 def _lamb(
-    lr: ScalarOrSchedule, betas: tuple, weight_decay: ScalarOrSchedule, weight_decouple: bool,
+    lr: float, betas: tuple, weight_decay: float, weight_decouple: bool,
     fixed_decay: bool, rectify: bool, degenerated_to_sgd: bool, n_sma_threshold: float,
     grad_averaging: bool, max_grad_norm: float, adam: bool, pre_norm: bool, eps: float,
 ) -> Chain:  # fmt: skip
@@ -209,8 +209,8 @@ def _lamb(
 
 
 def _yogi(
-    lr: ScalarOrSchedule, betas: tuple, initial_accumulator: float,
-    weight_decay: ScalarOrSchedule, weight_decouple: bool, fixed_decay: bool, eps: float,
+    lr: float, betas: tuple, initial_accumulator: float,
+    weight_decay: float, weight_decouple: bool, fixed_decay: bool, eps: float,
 ) -> Chain:  # fmt: skip
     r"""Yogi (Zaheer et al., "Adaptive Methods for Nonconvex Optimization", NeurIPS 2018).
 
@@ -233,7 +233,7 @@ def _yogi(
 
 
 def _ademamix(
-    lr: ScalarOrSchedule, betas: tuple, weight_decay: ScalarOrSchedule, weight_decouple: bool,
+    lr: float, betas: tuple, weight_decay: float, weight_decouple: bool,
     fixed_decay: bool, alpha: float, t_alpha_beta3: float | None, eps: float,
 ) -> Chain:  # fmt: skip
     r"""AdEMAMix (Pagliardini, Ablin and Grangier, "The AdEMAMix Optimizer: Better, Faster,
@@ -261,7 +261,7 @@ def _ademamix(
 
 
 def _schedulefree_sgd(
-    lr: ScalarOrSchedule, momentum: ScalarOrSchedule, weight_decay: ScalarOrSchedule, r: float,
+    lr: float, momentum: float, weight_decay: float, r: float,
     weight_lr_power: float, warmup_steps: int,
 ) -> Chain:  # fmt: skip
     r"""Schedule-free SGD (Defazio et al., "The Road Less Scheduled", arXiv:2405.15682).
@@ -284,7 +284,7 @@ def _schedulefree_sgd(
 
 
 def _schedulefree_adamw(
-    lr: ScalarOrSchedule, betas: tuple, weight_decay: ScalarOrSchedule, r: float,
+    lr: float, betas: tuple, weight_decay: float, r: float,
     weight_lr_power: float, warmup_steps: int, decoupling_c: float, ams_bound: bool, eps: float,
 ) -> Chain:  # fmt: skip
     r"""Schedule-free AdamW (Defazio et al., "The Road Less Scheduled", arXiv:2405.15682).
@@ -312,10 +312,10 @@ def _schedulefree_adamw(
 
 
 def _muon(
-    lr: ScalarOrSchedule, momentum: ScalarOrSchedule, weight_decay: ScalarOrSchedule,
+    lr: float, momentum: float, weight_decay: float,
     weight_decouple: bool, nesterov: bool, ns_steps: int, ns_coeffs: Any,
-    use_adjusted_lr: bool, adamw_lr: ScalarOrSchedule, adamw_betas: tuple,
-    adamw_wd: ScalarOrSchedule, adamw_eps: float,
+    use_adjusted_lr: bool, adamw_lr: float, adamw_betas: tuple,
+    adamw_wd: float, adamw_eps: float,
 ) -> Chain:  # fmt: skip
     r"""Muon, MomentUm Orthogonalized by Newton-schulz (Jordan et al., 2024,
     https://kellerjordan.github.io/posts/muon/; Liu et al., "Muon is Scalable for LLM

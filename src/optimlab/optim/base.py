@@ -6,7 +6,12 @@ into outgoing updates, keeping whatever it needs in an explicit state::
     state = transform.init(params)                    # once
     updates = transform.update(updates, state, params)  # every step
 
-``params`` and ``updates`` are lists of arrays of the same shapes. ``state`` is
+``params`` and ``updates`` are lists of arrays of the same shapes. Hyperparameters
+are plain Python numbers given to the constructor: the facade
+(:class:`~optimlab.optim.optimizer.Optimizer`) evaluates every schedule once per
+step and parameter group, on the group's clock, and builds the transforms with
+the numbers of that step (one clock; a transform never evaluates a schedule).
+``state`` is
 a ``dict`` owned by the caller and updated **in place** (arrays with ``out=``,
 counters by assignment), because new arrays every step cost 2.5-3.8x at 1M+
 parameters in NumPy. Per-parameter arrays are kept in :class:`PerParam` lists so
@@ -25,7 +30,7 @@ in-place NumPy state).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -45,24 +50,6 @@ class Transform(Protocol):
     def init(self, params: Arrays) -> State: ...
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays: ...
-
-
-class Schedule(Protocol):
-    """A hyperparameter as a function of the step count (0 at the first step)."""
-
-    def __call__(self, count: int) -> float: ...
-
-
-ScalarOrSchedule = float | Schedule
-
-
-def value_at(value: ScalarOrSchedule, count: int) -> float:
-    """The value of a scalar-or-schedule hyperparameter at step ``count``, as a Python float.
-
-    Python floats keep float32 arrays float32 (NumPy 2 promotes ``np.float64 *
-    float32 array`` to float64).
-    """
-    return float(value(count)) if callable(value) else float(value)
 
 
 def zeros_like_each(params: Arrays) -> PerParam:
@@ -94,17 +81,30 @@ class Chain:
             updates = t.update(updates, state[str(i)], params)
         return updates
 
-    def hooks(self, name: str) -> list[tuple[Callable[..., None], State]]:
-        """Each sub-transform's method ``name`` (e.g. ``"to_eval"``) with its sub-state."""
-        found = []
+    def to_eval(self, state: State, params: Arrays) -> None:
+        """Put ``params`` in their evaluation form: each sub-transform's ``to_eval``, if any."""
         for i, t in enumerate(self.transforms):
-            method = getattr(t, name, None)
-            if method is not None:
-                found.append((method, str(i)))
-        return found
+            call_hook(t, "to_eval", state[str(i)], params)
+
+    def to_train(self, state: State, params: Arrays) -> None:
+        """Put ``params`` back in their training form (each sub-transform's ``to_train``)."""
+        for i, t in enumerate(self.transforms):
+            call_hook(t, "to_train", state[str(i)], params)
 
     def __repr__(self) -> str:
         return "chain(" + ", ".join(map(repr, self.transforms)) + ")"
+
+
+def call_hook(transform: Transform, name: str, state: State, params: Arrays) -> None:
+    """``transform.<name>(state, params)`` if the transform has that method.
+
+    The hooks are ``to_eval`` and ``to_train`` (``optimizer.eval()`` /
+    ``train()``: schedule-free moves the parameters between y and x);
+    combinators pass them on to the transforms they hold.
+    """
+    method = getattr(transform, name, None)
+    if method is not None:
+        method(state, params)
 
 
 def chain(*transforms: Transform) -> Chain:

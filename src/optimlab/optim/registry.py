@@ -22,7 +22,7 @@ from typing import Any
 from optimlab._registry import Registry
 from optimlab.optim import spec as spec_checks
 from optimlab.optim.base import Chain, Transform, chain
-from optimlab.optim.schedules import demon
+from optimlab.optim.schedules import Demon
 from optimlab.optim.spec import OptimizerSpec
 from optimlab.optim.transforms import DecoupledWeightDecay
 
@@ -185,13 +185,16 @@ def with_demon(base: OptimizerSpec) -> OptimizerSpec:
     takes_form = base.demon_forms
 
     def recipe(**hp: Any) -> Transform:
-        total = hp.pop("total_steps")
-        if key == "betas":
-            b1, *rest = hp["betas"]
-            hp["betas"] = (demon(b1, total), *rest)
-        else:
-            hp[key] = demon(hp[key], total)
+        hp.pop("total_steps")  # already in the coefficient: beta_t, from derive
         return base.recipe(**hp)
+
+    def derive(values: dict[str, Any], count: int) -> dict[str, Any]:
+        """The coefficient at step ``count``: beta_t of Demon from the group's beta_0."""
+        values = base.numbers(values, count)
+        beta_t = Demon(_first(values[key]), values["total_steps"])(count)
+        if key == "betas":
+            return {**values, "betas": (beta_t, *values["betas"][1:])}
+        return {**values, key: beta_t}
 
     recipe.__doc__ = (
         "Demon, decaying momentum (Chen et al., arXiv:1910.04952): before step t of T = "
@@ -216,12 +219,18 @@ def with_demon(base: OptimizerSpec) -> OptimizerSpec:
         base,
         name="demon-" + base.name,
         recipe=recipe,
+        derive=derive,
         defaults=defaults,
         checks=demon_checks,
         momentum=None,
         reference=base.reference + ", its momentum set to beta_t before each step",
         doc="",
     )
+
+
+def _first(value: Any) -> float:
+    """beta_0: the coefficient itself, or the first of ``betas``."""
+    return float(value[0] if isinstance(value, tuple | list) else value)
 
 
 def with_lookahead(base: OptimizerSpec) -> OptimizerSpec:

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from optimlab.optim.base import ScalarOrSchedule, value_at
 from optimlab.optim.optimizer import Optimizer, check_hyperparameter_names, values_at
 from optimlab.optim.spec import OptimizerSpec
 
@@ -31,9 +30,7 @@ class Lookahead:
     schedule, evaluated at the step that synchronises.
     """
 
-    def __init__(
-        self, inner: Optimizer, *, k: int = 5, alpha: ScalarOrSchedule = 0.5, name: str = ""
-    ) -> None:
+    def __init__(self, inner: Optimizer, *, k: int = 5, alpha: Any = 0.5, name: str = "") -> None:
         self.inner, self.k, self.alpha = inner, k, alpha
         self._name = name or "lookahead-" + inner.name
         self.slow = [[p.data.copy() for p in g["params"]] for g in inner.param_groups]
@@ -60,6 +57,7 @@ class Lookahead:
             defaults={k: v for k, v in spec.defaults.items() if k not in own},
             checks=spec.checks,
             cross_checks=spec.cross_checks,
+            derive=spec.derive,
         )
         hp = dict(hyperparameters)
         check_hyperparameter_names(spec, hp)
@@ -93,7 +91,7 @@ class Lookahead:
                     continue
                 # phi <- phi + alpha (theta - phi); theta <- phi
                 p.data -= slow
-                p.data *= value_at(self.alpha, self.inner.step_count - 1)
+                p.data *= values_at({"alpha": self.alpha}, self.inner.step_count - 1)["alpha"]
                 p.data += slow
                 np.copyto(slow, p.data)
 

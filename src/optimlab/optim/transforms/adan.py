@@ -6,14 +6,7 @@ import math
 
 import numpy as np
 
-from optimlab.optim.base import (
-    Arrays,
-    PerParam,
-    ScalarOrSchedule,
-    State,
-    value_at,
-    zeros_like_each,
-)
+from optimlab.optim.base import Arrays, PerParam, State, zeros_like_each
 from optimlab.optim.transforms._torch_ops import global_norm, lerp_
 
 
@@ -125,16 +118,14 @@ class ProximalWeightDecay:
     #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
-    def __init__(self, weight_decay: ScalarOrSchedule, lr: ScalarOrSchedule) -> None:
-        self.weight_decay, self.lr = weight_decay, lr
+    def __init__(self, weight_decay: float, lr: float) -> None:
+        self.weight_decay, self.lr = float(weight_decay), float(lr)
 
     def init(self, params: Arrays) -> State:
-        return {"count": 0, "out": zeros_like_each(params)}
+        return {"out": zeros_like_each(params)}
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        count = state["count"]
-        state["count"] = count + 1
-        c = value_at(self.lr, count) * value_at(self.weight_decay, count)
+        c = self.lr * self.weight_decay
         if c == 0.0:
             return updates
         for u, p, out in zip(updates, params, state["out"], strict=True):

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimlab.optim.base import (
-    Arrays,
-    ScalarOrSchedule,
-    State,
-    counters,
-    value_at,
-    zeros_like_each,
-)
+from optimlab.optim.base import Arrays, State, counters, zeros_like_each
 
 FORMS = ("normalized", "paper")
 
@@ -19,8 +12,9 @@ FORMS = ("normalized", "paper")
 class ScaleByAdam:
     r"""Adam's direction, with quasi-hyperbolic mixing (QHAdam) and AMSGrad as options.
 
-    Notation: :math:`g_t` the update coming in, :math:`\beta_{1,t}` (may be a
-    schedule, e.g. Demon), :math:`\beta_2`, :math:`\nu_1, \nu_2`, :math:`\epsilon`.
+    Notation: :math:`g_t` the update coming in, :math:`\beta_{1,t}` (this
+    step's: Demon changes it from step to step), :math:`\beta_2`,
+    :math:`\nu_1, \nu_2`, :math:`\epsilon`.
     Bias correction by **running weights** (qhoptim's scheme, Ma and Yarats,
     arXiv:1810.06801):
 
@@ -58,8 +52,8 @@ class ScaleByAdam:
 
     def __init__(
         self,
-        b1: ScalarOrSchedule = 0.9,
-        b2: ScalarOrSchedule = 0.999,
+        b1: float = 0.9,
+        b2: float = 0.999,
         eps: float = 1e-8,
         *,
         amsgrad: bool = False,
@@ -69,12 +63,11 @@ class ScaleByAdam:
     ) -> None:
         if form not in FORMS:
             raise ValueError(f"demon_form must be one of {FORMS}; received demon_form={form!r}")
-        self.b1, self.b2, self.eps = b1, b2, float(eps)
+        self.b1, self.b2, self.eps = float(b1), float(b2), float(eps)
         self.amsgrad, self.nu1, self.nu2, self.form = bool(amsgrad), float(nu1), float(nu2), form
 
     def init(self, params: Arrays) -> State:
         state = {
-            "count": 0,
             "w1": counters(params, 0.0),
             "w2": counters(params, 0.0),
             "m": zeros_like_each(params),
@@ -86,9 +79,7 @@ class ScaleByAdam:
         return state
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        count = state["count"]
-        b1, b2 = value_at(self.b1, count), value_at(self.b2, count)
-        state["count"] = count + 1
+        b1, b2 = self.b1, self.b2
         nu1, nu2, eps = self.nu1, self.nu2, self.eps
         for i, g in enumerate(updates):
             state["w1"][i] = w1 = 1.0 + b1 * state["w1"][i]
@@ -149,12 +140,11 @@ class ScaleByAdamax:
     #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
-    def __init__(self, b1: ScalarOrSchedule = 0.9, b2: float = 0.999, eps: float = 1e-8) -> None:
-        self.b1, self.b2, self.eps = b1, b2, float(eps)
+    def __init__(self, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> None:
+        self.b1, self.b2, self.eps = float(b1), float(b2), float(eps)
 
     def init(self, params: Arrays) -> State:
         return {
-            "count": 0,
             "w1": counters(params, 0.0),
             "m": zeros_like_each(params),
             "u": zeros_like_each(params),
@@ -162,9 +152,7 @@ class ScaleByAdamax:
         }
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        count = state["count"]
-        b1, b2 = value_at(self.b1, count), value_at(self.b2, count)
-        state["count"] = count + 1
+        b1, b2 = self.b1, self.b2
         weights = state["w1"]
         for i, (g, m, u, out) in enumerate(
             zip(updates, state["m"], state["u"], state["out"], strict=True)

@@ -7,14 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from optimlab.optim.base import (
-    Arrays,
-    PerParam,
-    ScalarOrSchedule,
-    State,
-    value_at,
-    zeros_like_each,
-)
+from optimlab.optim.base import Arrays, PerParam, State, zeros_like_each
 from optimlab.optim.transforms._torch_ops import lerp, lerp_
 
 Coefficients = tuple[float, float, float]
@@ -167,12 +160,12 @@ class ScaleByMuon:
     elementwise = False  # Newton-Schulz acts on whole matrices
 
     def __init__(
-        self, lr: ScalarOrSchedule = 2e-2, momentum: ScalarOrSchedule = 0.95,
-        weight_decay: ScalarOrSchedule = 0.0, weight_decouple: bool = True,
+        self, lr: float = 2e-2, momentum: float = 0.95,
+        weight_decay: float = 0.0, weight_decouple: bool = True,
         nesterov: bool = True, ns_steps: int = 5,
         ns_coeffs: str | Coefficients | Sequence[Coefficients] = "original",
-        use_adjusted_lr: bool = False, adamw_lr: ScalarOrSchedule = 3e-4,
-        adamw_betas: tuple[float, float] = (0.9, 0.95), adamw_wd: ScalarOrSchedule = 0.0,
+        use_adjusted_lr: bool = False, adamw_lr: float = 3e-4,
+        adamw_betas: tuple[float, float] = (0.9, 0.95), adamw_wd: float = 0.0,
         adamw_eps: float = 1e-10,
     ) -> None:  # fmt: skip
         self.lr, self.momentum, self.weight_decay = lr, momentum, weight_decay
@@ -198,11 +191,9 @@ class ScaleByMuon:
         return math.pow(max(1.0, rows / cols), 0.5)
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        count = state["count"]
-        state["count"] = t = count + 1
-        lr, wd = value_at(self.lr, count), value_at(self.weight_decay, count)
-        mu = value_at(self.momentum, count)
-        alr, awd = value_at(self.adamw_lr, count), value_at(self.adamw_wd, count)
+        state["count"] = t = state["count"] + 1
+        lr, wd, mu = self.lr, self.weight_decay, self.momentum
+        alr, awd = self.adamw_lr, self.adamw_wd
         for i, (g, p, out) in enumerate(zip(updates, params, state["out"], strict=True)):
             m, muon = state["m"][i], p.ndim >= 2
             g = self._decay(g, p, lr if muon else alr, wd if muon else awd)

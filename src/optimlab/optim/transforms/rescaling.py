@@ -6,15 +6,7 @@ import math
 
 import numpy as np
 
-from optimlab.optim.base import (
-    Arrays,
-    ScalarOrSchedule,
-    State,
-    buffers,
-    counters,
-    value_at,
-    zeros_like_each,
-)
+from optimlab.optim.base import Arrays, State, buffers, counters, zeros_like_each
 
 
 class ScaleByAdagrad:
@@ -86,27 +78,25 @@ class ScaleByRMSprop:
 
     def __init__(
         self, alpha: float = 0.99, eps: float = 1e-8, *, centered: bool = False,
-        momentum: ScalarOrSchedule = 0.0,
+        momentum: float = 0.0,
     ) -> None:  # fmt: skip
         self.alpha, self.eps, self.centered, self.momentum = (
             float(alpha),
             float(eps),
             bool(centered),
-            momentum,
+            float(momentum),
         )
 
     def init(self, params: Arrays) -> State:
-        state = {"count": 0, "v": zeros_like_each(params), "out": zeros_like_each(params)}
+        state = {"v": zeros_like_each(params), "out": zeros_like_each(params)}
         if self.centered:
             state["g_avg"] = zeros_like_each(params)
-        if callable(self.momentum) or float(self.momentum) != 0.0:
+        if self.momentum != 0.0:
             state["buf"] = zeros_like_each(params)
         return state
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        mu = value_at(self.momentum, state["count"])
-        state["count"] += 1
-        alpha = self.alpha
+        mu, alpha = self.momentum, self.alpha
         for i, g in enumerate(updates):
             v, out = state["v"][i], state["out"][i]
             v *= alpha

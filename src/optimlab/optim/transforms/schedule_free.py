@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimlab.optim.base import (
-    Arrays,
-    PerParam,
-    ScalarOrSchedule,
-    State,
-    value_at,
-    zeros_like_each,
-)
+from optimlab.optim.base import Arrays, PerParam, State, zeros_like_each
 from optimlab.optim.transforms._torch_ops import lerp_
 
 #: pytorch_optimizer's ``apply_ams_bound`` adds this inside the square root.
@@ -57,8 +50,8 @@ class ScheduleFreeSGD:
     elementwise = True
 
     def __init__(
-        self, lr: ScalarOrSchedule = 1.0, momentum: ScalarOrSchedule = 0.9,
-        weight_decay: ScalarOrSchedule = 0.0, r: float = 0.0, weight_lr_power: float = 2.0,
+        self, lr: float = 1.0, momentum: float = 0.9,
+        weight_decay: float = 0.0, r: float = 0.0, weight_lr_power: float = 2.0,
         warmup_steps: int = 0,
     ) -> None:  # fmt: skip
         self.lr, self.beta, self.weight_decay = lr, momentum, weight_decay
@@ -86,10 +79,8 @@ class ScheduleFreeSGD:
 
     # -- the step --------------------------------------------------------------------
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        count = state["count"]
-        lr, wd = value_at(self.lr, count), value_at(self.weight_decay, count)
-        beta = value_at(self.beta, count)
-        state["count"] = t = count + 1
+        lr, wd, beta = self.lr, self.weight_decay, self.beta
+        state["count"] = t = state["count"] + 1
         warmup = t / self.warmup_steps if t < self.warmup_steps else 1.0
         lr_t = lr * warmup
         state["lr_max"] = lr_max = max(lr_t, state["lr_max"])
@@ -113,14 +104,11 @@ class ScheduleFreeSGD:
         return state["out"]
 
     # -- modes -----------------------------------------------------------------------
-    def _beta(self, state: State) -> float:
-        return value_at(self.beta, max(state["count"] - 1, 0))
-
     def to_eval(self, state: State, params: Arrays) -> None:
         """Parameters from :math:`y` to :math:`x = y + (1 - 1/\\beta)(z - y)` (if training)."""
         if not state["train_mode"]:
             return
-        weight = 1.0 - 1.0 / self._beta(state)
+        weight = 1.0 - 1.0 / self.beta
         for p, z in zip(params, state["z"], strict=True):
             if z is not None:
                 lerp_(p, z, weight)
@@ -130,7 +118,7 @@ class ScheduleFreeSGD:
         """Parameters from :math:`x` back to :math:`y = x + (1 - \\beta)(z - x)` (if evaluating)."""
         if state["train_mode"]:
             return
-        weight = 1.0 - self._beta(state)
+        weight = 1.0 - self.beta
         for p, z in zip(params, state["z"], strict=True):
             if z is not None:
                 lerp_(p, z, weight)
@@ -165,8 +153,8 @@ class ScheduleFreeAdamW(ScheduleFreeSGD):
     """
 
     def __init__(
-        self, lr: ScalarOrSchedule = 2.5e-3, b1: ScalarOrSchedule = 0.9, b2: float = 0.999,
-        eps: float = 1e-8, weight_decay: ScalarOrSchedule = 0.0, r: float = 0.0,
+        self, lr: float = 2.5e-3, b1: float = 0.9, b2: float = 0.999,
+        eps: float = 1e-8, weight_decay: float = 0.0, r: float = 0.0,
         weight_lr_power: float = 2.0, warmup_steps: int = 0, decoupling_c: float = 0.0,
         ams_bound: bool = False,
     ) -> None:  # fmt: skip
