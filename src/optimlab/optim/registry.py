@@ -22,6 +22,7 @@ from typing import Any
 from optimlab._registry import Registry
 from optimlab.optim import spec as spec_checks
 from optimlab.optim.base import Chain, Transform, chain
+from optimlab.optim.combinators import Lookahead, lookahead
 from optimlab.optim.schedules import Demon
 from optimlab.optim.spec import OptimizerSpec
 from optimlab.optim.transforms import DecoupledWeightDecay
@@ -234,21 +235,24 @@ def _first(value: Any) -> float:
 
 
 def with_lookahead(base: OptimizerSpec) -> OptimizerSpec:
-    """``lookahead-<name>``: Lookahead (k, alpha) around the base optimizer."""
-    from optimlab.optim.wrappers import Lookahead
-
+    """``lookahead-<name>``: the base's chain inside a Lookahead transform (k, alpha)."""
     # RMSprop has an ``alpha`` of its own: Lookahead's is then ``lookahead_alpha``.
     alpha = "lookahead_alpha" if "alpha" in base.defaults else "alpha"
-    composed = replace(
+
+    def recipe(**hp: Any) -> Transform:
+        k, slow_step = hp.pop("k"), hp.pop(alpha)
+        return lookahead(base.recipe(**hp), k, slow_step)
+
+    return replace(
         base,
         name="lookahead-" + base.name,
+        recipe=recipe,
         defaults={**base.defaults, "k": 5, alpha: 0.5},
         checks={**base.checks, "k": spec_checks.positive_int, alpha: spec_checks.closed_unit},
         momentum=None,
         reference="pytorch_optimizer.Lookahead (4.x) around " + base.reference,
         doc=Lookahead.__doc__ + f"\nInner optimizer {base.name!r}:\n\n{base.equations}",
     )
-    return replace(composed, wrapper=functools.partial(Lookahead.around, composed, alpha_key=alpha))
 
 
 @functools.cache
@@ -356,6 +360,4 @@ def create(name: str, params: Any, *, horizon: int | None = None, **hyperparamet
             raise ValueError(f"{name}: horizon must be an integer >= 1; received {horizon!r}")
         if "total_steps" in spec.defaults and hyperparameters.get("total_steps") is None:
             hyperparameters["total_steps"] = horizon
-    if spec.wrapper is not None:
-        return spec.wrapper(params, hyperparameters)
     return Optimizer(params, spec, **hyperparameters)

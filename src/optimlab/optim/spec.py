@@ -178,7 +178,6 @@ class OptimizerSpec:
     momentum: str | None = None
     cross_checks: Callable[[str, Mapping[str, Any]], None] | None = None
     derive: Callable[[dict[str, Any], int], dict[str, Any]] | None = None
-    wrapper: Callable[..., Any] | None = None
     doc: str = ""
     wd_default: float = 1e-2
     demon_forms: bool = False
