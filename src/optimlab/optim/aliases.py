@@ -21,6 +21,7 @@ from optimlab.optim.transforms import (
     ScaleByAdamax,
     ScaleByLearningRate,
     ScaleByNAdam,
+    ScaleByQHAdam,
     ScaleByRAdam,
     ScaleByRMSprop,
     Trace,
@@ -117,11 +118,13 @@ def _adam(
     :math:`\beta_1` is scheduled (Demon).
     """
     b1, b2 = betas
-    return chain(
-        AddDecayedWeights(weight_decay),
-        ScaleByAdam(b1, b2, eps, amsgrad=amsgrad, form=demon_form),
-        ScaleByLearningRate(lr),
-    )
+    if demon_form == "paper":  # demon-adam's Algorithm 2 (Chen et al.): see ScaleByQHAdam
+        if amsgrad:
+            raise ValueError("amsgrad=True is not offered with demon_form='paper'")
+        adam = ScaleByQHAdam(b1, b2, eps, undampened=True)
+    else:
+        adam = ScaleByAdam(b1, b2, eps, amsgrad=amsgrad)
+    return chain(AddDecayedWeights(weight_decay), adam, ScaleByLearningRate(lr))
 
 
 def _qhadam(
@@ -140,13 +143,14 @@ def _qhadam(
                  {\sqrt{\nu_2 \hat v_t + (1-\nu_2) g_t^2} + \epsilon}
 
     ``nus=(1, 1)`` is Adam. The debiasing uses qhoptim's running weights
-    :math:`w_t = 1 + \beta w_{t-1}`, :math:`\hat m_t = (1 - 1/w_t) \hat m_{t-1} + g_t / w_t`.
+    :math:`w_t = 1 + \beta w_{t-1}`, :math:`\hat m_t = (1 - 1/w_t) \hat m_{t-1} + g_t / w_t`
+    (see ``ScaleByQHAdam``).
     """
     b1, b2 = betas
     nu1, nu2 = nus
     return chain(
         AddDecayedWeights(weight_decay),
-        ScaleByAdam(b1, b2, eps, nu1=nu1, nu2=nu2, form=demon_form),
+        ScaleByQHAdam(b1, b2, eps, nu1, nu2, undampened=demon_form == "paper"),
         ScaleByLearningRate(lr),
     )
 

@@ -62,9 +62,14 @@ def counters(params: Arrays, start: float = 0) -> PerParam:
     return PerParam([start] * len(params))
 
 
+def zero_buffers(params: Arrays, *names: str) -> State:
+    """Per name, one zero array per parameter (moments, scratch space)."""
+    return {name: zeros_like_each(params) for name in names}
+
+
 def buffers(params: Arrays, *names: str) -> State:
-    """The usual initial state: a step counter and, per name, one zero array per parameter."""
-    return {"count": 0, **{name: zeros_like_each(params) for name in names}}
+    """The usual initial state: a group step counter and :func:`zero_buffers`."""
+    return {"count": 0, **zero_buffers(params, *names)}
 
 
 class Chain:

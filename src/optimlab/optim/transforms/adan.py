@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from optimlab.optim.base import Arrays, PerParam, State, zeros_like_each
+from optimlab.optim.transforms._moments import adam_denominator, bias_corrections, ema_square_
 from optimlab.optim.transforms._torch_ops import global_norm, lerp_
 
 
@@ -69,7 +68,7 @@ class ScaleByAdan:
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
         state["count"] = t = state["count"] + 1
         b1, b2, b3, eps = self.b1, self.b2, self.b3, self.eps
-        bc1, bc2, bc3_sqrt = 1.0 - b1**t, 1.0 - b2**t, math.sqrt(1.0 - b3**t)
+        bc1, bc2, bc3 = bias_corrections(t, b1, b2, b3)
         clip = self.clip_factor(updates)
         previous = state["previous"]
         for i, g in enumerate(updates):
@@ -83,14 +82,9 @@ class ScaleByAdan:
             lerp_(delta, diff, 1.0 - b2)
             diff *= b2
             diff += out  # g_t + b2 (g_t - g_{t-1})
-            diff *= diff
-            diff *= 1.0 - b3
-            n *= b3
-            n += diff
+            ema_square_(n, diff, b3, scratch=diff)
             np.negative(out, out=diff)  # stored for the next step: -g_t
-            np.sqrt(n, out=out)
-            out /= bc3_sqrt
-            out += eps
+            adam_denominator(n, bc3, eps, out)
             direction = m * (1.0 / bc1)
             direction += delta * (b2 / bc2)
             np.divide(direction, out, out=out)

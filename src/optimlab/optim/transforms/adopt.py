@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from optimlab.optim.base import Arrays, State, buffers
+from optimlab.optim.transforms._moments import ema_square_
 from optimlab.optim.transforms._torch_ops import lerp_
 
 
@@ -64,10 +65,7 @@ class ScaleByADOPT:
             if clip is not None:
                 np.clip(out, -clip, clip, out=out)
             lerp_(m, out, 1.0 - b1)
-            np.multiply(g, g, out=out)
-            out *= 1.0 - b2
-            v *= b2
-            v += out
+            ema_square_(v, g, b2, scratch=out)
             np.copyto(out, m)
         return state["out"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from optimlab.optim.base import Arrays, State, buffers
+from optimlab.optim.transforms._moments import ema_square_
 from optimlab.optim.transforms._torch_ops import global_norm, rectification
 
 #: pytorch_optimizer's ``Lamb.clamp``: the weight norm in the trust ratio is capped here.
@@ -87,10 +88,7 @@ class ScaleByLamb:
             g = g * scale if scale != 1.0 else g
             m *= b1
             m += b3 * g
-            np.multiply(g, g, out=out)
-            out *= 1.0 - b2
-            v *= b2
-            v += out
+            ema_square_(v, g, b2, scratch=out)
             if self.rectify and step_size <= 0.0:
                 out.fill(0.0)
                 continue

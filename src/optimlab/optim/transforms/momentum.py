@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from optimlab.optim.base import Arrays, PerParam, State, zeros_like_each
+from optimlab.optim.transforms._moments import ema_
 
 
 class Trace:
@@ -91,8 +92,7 @@ class QuasiHyperbolicMomentum:
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
         beta, nu = self.momentum, self.nu
         for g, buf, o in zip(updates, state["buf"], state["out"], strict=True):
-            buf *= beta
-            buf += (1.0 - beta) * g
+            ema_(buf, g, beta, scratch=o)
             np.multiply(buf, nu, out=o)
             if nu != 1.0:
                 o += (1.0 - nu) * g
