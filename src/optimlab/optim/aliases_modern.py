@@ -28,6 +28,7 @@ from typing import Any
 
 from optimlab.optim import spec as checks
 from optimlab.optim.base import Chain, Transform, chain
+from optimlab.optim.combinators import partition
 from optimlab.optim.registry import register
 from optimlab.optim.transforms import (
     AddDecayedWeights,
@@ -39,7 +40,8 @@ from optimlab.optim.transforms.ademamix import ScaleByAdEMAMix
 from optimlab.optim.transforms.adopt import ScaleByADOPT
 from optimlab.optim.transforms.belief import ScaleByBelief
 from optimlab.optim.transforms.lamb import ScaleByLamb
-from optimlab.optim.transforms.muon import ScaleByMuon, ns_coefficients
+from optimlab.optim.transforms.moments import ScaleByAdamGroupCount
+from optimlab.optim.transforms.muon import ScaleByMuon, matrix_or_not, ns_coefficients
 from optimlab.optim.transforms.schedule_free import ScheduleFreeAdamW, ScheduleFreeSGD
 from optimlab.optim.transforms.sign import ScaleByLion
 from optimlab.optim.transforms.yogi import ScaleByYogi
@@ -338,13 +340,25 @@ def _muon(
     2`` get AdamW with ``adamw_lr``, ``adamw_betas``, ``adamw_wd`` and
     ``adamw_eps``. Weight decay decoupled by default, each kind with its own
     learning rate. pytorch_optimizer asks for ``use_muon`` parameter groups;
-    optimlab routes by ``ndim``.
+    optimlab routes by ``ndim`` (a ``partition`` of two chains: ``ScaleByMuon``
+    and ``ScaleByAdamGroupCount``, on the group's step count, as the reference's
+    ``group["step"]``). Note: a 1-D parameter in a reference ``use_muon``
+    group is normalised as an ``(n, 1)`` matrix and a 0-D one fails; 2-D
+    embeddings and output layers, which Jordan gives to AdamW, get Muon here
+    unless put in a group of their own.
     """
-    muon = ScaleByMuon(
-        lr, momentum, weight_decay, weight_decouple, nesterov, ns_steps, ns_coeffs,
-        use_adjusted_lr, adamw_lr, adamw_betas, adamw_wd, adamw_eps,
-    )  # fmt: skip
-    return chain(muon)
+    b1, b2 = adamw_betas
+    matrices = chain(
+        _weight_decay(weight_decay, lr, weight_decouple, fixed_decay=False),
+        ScaleByMuon(momentum, nesterov, ns_steps, ns_coeffs, use_adjusted_lr),
+        ScaleByLearningRate(lr),
+    )
+    rest = chain(
+        _weight_decay(adamw_wd, adamw_lr, weight_decouple, fixed_decay=False),
+        ScaleByAdamGroupCount(b1, b2, adamw_eps),
+        ScaleByLearningRate(adamw_lr),
+    )
+    return chain(partition({"muon": matrices, "adamw": rest}, label=matrix_or_not))
 
 
 # -- checks ---------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ Notation: :math:`g` the incoming update, :math:`\beta` a decay, :math:`t` a step
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -50,20 +49,16 @@ def adam_denominator(
     return out
 
 
-def running_weights(state: State, key: str, beta: float, n: int) -> Sequence[float]:
+def running_weights(state: State, key: str, beta: float, n: int) -> PerParam:
     r"""Advance the running weights :math:`w \leftarrow 1 + \beta w` of this step.
 
     qhoptim's exact bias correction (Ma and Yarats, arXiv:1810.06801): the
     debiased moment is the EMA with coefficient :math:`1 - 1/w`, right also
     when :math:`\beta` changes from step to step (Demon). ``state[key]`` is a
-    :class:`~optimlab.optim.base.PerParam` of numbers (each parameter's own
-    age, as ``torch.optim``) or one number (the group's, as pytorch_optimizer);
-    returns one weight per parameter of the step (``n`` of them).
+    :class:`~optimlab.optim.base.PerParam` of numbers, each parameter's own
+    age (as ``torch.optim``), of the ``n`` parameters of the step.
     """
     weights = state[key]
-    if isinstance(weights, PerParam):
-        for i in range(n):
-            weights[i] = 1.0 + beta * weights[i]
-        return weights
-    state[key] = weight = 1.0 + beta * weights
-    return [weight] * n
+    for i in range(n):
+        weights[i] = 1.0 + beta * weights[i]
+    return weights

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimlab.optim.base import Arrays, PerParam, State, counters, zero_buffers, zeros_like_each
-from optimlab.optim.transforms._moments import ema_, ema_square_, running_weights
-
-COUNTS = ("parameter", "group")
-
-
-def _weights(params: Arrays, counts: str) -> PerParam | float:
-    """Running weights starting at 0: one per parameter, or the group's one number."""
-    if counts not in COUNTS:
-        raise ValueError(f"counts must be one of {COUNTS}; received counts={counts!r}")
-    return counters(params, 0.0) if counts == "parameter" else 0.0
+from optimlab.optim.base import Arrays, State, buffers, counters, zero_buffers
+from optimlab.optim.transforms._moments import (
+    adam_denominator,
+    bias_corrections,
+    ema_,
+    ema_square_,
+    running_weights,
+)
+from optimlab.optim.transforms._torch_ops import lerp_
 
 
 class ScaleByAdam:
@@ -49,8 +47,8 @@ class ScaleByAdam:
     :math:`w_{2,t}`, which is PyTorch's :math:`\max_s v_s / (1 - \beta_2^t)` up
     to the constant factor :math:`1-\beta_2` that cancels.
 
-    ``counts="parameter"`` (``torch.optim``): each parameter's own age;
-    ``"group"``: the group's (pytorch_optimizer's ``group["step"]``, Muon's AdamW).
+    The running weights are per parameter (each parameter's own age, as
+    ``torch.optim``); :class:`ScaleByAdamGroupCount` is Adam on the group's count.
     """
 
     #: Each output element depends on the same element of the inputs only, so the
@@ -58,20 +56,15 @@ class ScaleByAdam:
     elementwise = True
 
     def __init__(
-        self, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8, *, amsgrad: bool = False,
-        counts: str = "parameter",
-    ) -> None:  # fmt: skip
-        self.b1, self.b2, self.eps = float(b1), float(b2), float(eps)
-        self.amsgrad, self.counts = bool(amsgrad), counts
+        self, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8, *, amsgrad: bool = False
+    ) -> None:
+        self.b1, self.b2, self.eps, self.amsgrad = float(b1), float(b2), float(eps), bool(amsgrad)
 
     def init(self, params: Arrays) -> State:
-        state = {
-            "w1": _weights(params, self.counts),
-            "w2": _weights(params, self.counts),
-            **zero_buffers(params, "m", "v", "out"),
-        }
+        weights = {"w1": counters(params, 0.0), "w2": counters(params, 0.0)}
+        state = {**weights, **zero_buffers(params, "m", "v", "out")}
         if self.amsgrad:
-            state["v_max"] = zeros_like_each(params)
+            state.update(zero_buffers(params, "v_max"))
         return state
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
@@ -95,9 +88,51 @@ class ScaleByAdam:
 
     def __repr__(self) -> str:
         return (
-            f"scale_by_adam(b1={self.b1!r}, b2={self.b2!r}, eps={self.eps}, "
-            f"amsgrad={self.amsgrad}, counts={self.counts!r})"
+            f"scale_by_adam(b1={self.b1!r}, b2={self.b2!r}, eps={self.eps}, amsgrad={self.amsgrad})"
         )
+
+
+class ScaleByAdamGroupCount:
+    r"""Adam as pytorch_optimizer writes it, on the parameter group's step count
+    (Muon's AdamW for the parameters with ``ndim < 2``).
+
+    .. math::
+
+        m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \quad
+        v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2, \quad
+        d_t = \frac{1}{1-\beta_1^t} \frac{m_t}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}
+
+    both averages with ``torch.lerp``'s formula. :math:`t` counts the group's
+    steps, also those in which a parameter has no gradient, as
+    pytorch_optimizer's ``group["step"]``; the moments are kept undebiased, so
+    that a parameter that skips steps is debiased by the group's age (the
+    running weights of :class:`ScaleByAdam` follow each moment's own updates).
+    """
+
+    #: Each output element depends on the same element of the inputs only, so the
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
+    elementwise = True
+
+    def __init__(self, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> None:
+        self.b1, self.b2, self.eps = float(b1), float(b2), float(eps)
+
+    def init(self, params: Arrays) -> State:
+        return buffers(params, "m", "v", "out")
+
+    def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
+        state["count"] = t = state["count"] + 1
+        bc1, bc2 = bias_corrections(t, self.b1, self.b2)
+        for g, m, v, out in zip(updates, state["m"], state["v"], state["out"], strict=True):
+            lerp_(m, g, 1.0 - self.b1, scratch=out)
+            np.multiply(g, g, out=out)
+            lerp_(v, out, 1.0 - self.b2)
+            adam_denominator(v, bc2, self.eps, out)
+            np.divide(m, out, out=out)
+            out *= 1.0 / bc1
+        return state["out"]
+
+    def __repr__(self) -> str:
+        return f"scale_by_adam_group_count(b1={self.b1!r}, b2={self.b2!r}, eps={self.eps})"
 
 
 class ScaleByQHAdam:
