@@ -6,26 +6,38 @@ into outgoing updates, keeping whatever it needs in an explicit state::
     state = transform.init(params)                    # once
     updates = transform.update(updates, state, params)  # every step
 
-``params`` and ``updates`` are lists of arrays of the same shapes. Hyperparameters
-are plain Python numbers given to the constructor: the facade
+``params`` and ``updates`` are lists of arrays of the same shapes.
+Hyperparameters are plain Python numbers given to the constructor: the facade
 (:class:`~optimlab.optim.optimizer.Optimizer`) evaluates every schedule once per
 step and parameter group, on the group's clock, and builds the transforms with
 the numbers of that step (one clock; a transform never evaluates a schedule).
-``state`` is
-a ``dict`` owned by the caller and updated **in place** (arrays with ``out=``,
-counters by assignment), because new arrays every step cost 2.5-3.8x at 1M+
-parameters in NumPy. Per-parameter arrays are kept in :class:`PerParam` lists so
-that the optimizer can hand a transform just the parameters that have a
-gradient this step. Step counts that drive a bias correction are per parameter
-too (:func:`counters`: Python numbers in a :class:`PerParam`), as in
+
+``state`` is a ``dict`` owned by the caller and updated **in place** (arrays
+with ``out=``, numbers by assignment), because new arrays every step cost
+2.5-3.8x at 1M+ parameters in NumPy. Per-parameter arrays are kept in
+:class:`PerParam` lists so that the optimizer can hand a transform just the
+parameters that have a gradient this step (:func:`select`, :func:`merge`).
+Step counts that drive a bias correction are per parameter too
+(:func:`counters`: Python numbers in a :class:`PerParam`), as in
 ``torch.optim``: a parameter that skips steps, or receives its first gradient
-late, is debiased for its own age. A transform never writes into the arrays it receives (the
-first ones are the caller's ``.grad``); it writes into buffers of its own
-state and returns those.
+late, is debiased for its own age; a transform that follows a reference
+counting the group's steps keeps one number instead (``state["count"]``).
+
+**Inputs are read only.** A transform never writes into the updates it
+receives (the first ones are the caller's ``.grad``) nor into ``params``; it
+writes into buffers of its own state and returns those. One exception, said
+by the class attribute ``writes_params = True``: decoupled weight decay
+(:class:`~optimlab.optim.transforms.DecoupledWeightDecay`) multiplies the
+parameters in place *before* the step, so that the transforms after it see
+the decayed weights, exactly as ``torch.optim.AdamW`` and pytorch_optimizer
+do (LAMB's trust ratio, schedule-free's ``y``); writing it as an update would
+hand them the undecayed weights or cost a copy of every parameter.
 
 :func:`chain` composes transforms left to right; the named optimizers of
 :mod:`optimlab.optim.aliases` are short chains (the idea of optax, with
-in-place NumPy state).
+in-place NumPy state). Transforms around transforms (Lookahead, partition)
+are in :mod:`optimlab.optim.combinators`; cache blocking of large parameters
+in :mod:`optimlab.optim._blocks`.
 """
 
 from __future__ import annotations

@@ -53,6 +53,9 @@ class DecoupledWeightDecay:
     #: Each output element depends on the same element of the inputs only, so the
     #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
+    #: The one exception to "inputs are read only" (see :mod:`optimlab.optim.base`):
+    #: the decay is applied to the parameters in place, before the rest of the chain.
+    writes_params = True
 
     def __init__(self, weight_decay: float, lr: float) -> None:
         self.weight_decay = float(weight_decay)
