@@ -42,7 +42,7 @@ from optimlab.optim.transforms.belief import ScaleByBelief
 from optimlab.optim.transforms.lamb import ScaleByLamb
 from optimlab.optim.transforms.moments import ScaleByAdamGroupCount
 from optimlab.optim.transforms.muon import ScaleByMuon, matrix_or_not, ns_coefficients
-from optimlab.optim.transforms.schedule_free import ScheduleFreeAdamW, ScheduleFreeSGD
+from optimlab.optim.transforms.schedule_free import ScaleBySecondMoment, ScheduleFree
 from optimlab.optim.transforms.sign import ScaleByLion
 from optimlab.optim.transforms.yogi import ScaleByYogi
 
@@ -282,7 +282,7 @@ def _schedulefree_sgd(
     evaluate at the average :math:`x` and ``optimizer.train()`` before the
     next step. No learning-rate schedule is needed (only the warm-up).
     """
-    return chain(ScheduleFreeSGD(lr, momentum, weight_decay, r, weight_lr_power, warmup_steps))
+    return chain(ScheduleFree(None, lr, momentum, weight_decay, r, weight_lr_power, warmup_steps))
 
 
 def _schedulefree_adamw(
@@ -291,7 +291,9 @@ def _schedulefree_adamw(
 ) -> Chain:  # fmt: skip
     r"""Schedule-free AdamW (Defazio et al., "The Road Less Scheduled", arXiv:2405.15682).
 
-    Schedule-free SGD (:math:`\beta = \beta_1`) on the normalised gradient
+    Schedule-free (``ScheduleFree``, :math:`\beta = \beta_1`) around Adam's
+    second-moment scaling (``ScaleBySecondMoment``): schedule-free SGD on the
+    normalised gradient
 
     .. math::
 
@@ -307,10 +309,12 @@ def _schedulefree_adamw(
     :math:`y`.
     """
     b1, b2 = betas
-    schedule_free = ScheduleFreeAdamW(
-        lr, b1, b2, eps, weight_decay, r, weight_lr_power, warmup_steps, decoupling_c, ams_bound
+    normalised = ScaleBySecondMoment(b2, eps, ams_bound)
+    return chain(
+        ScheduleFree(
+            normalised, lr, b1, weight_decay, r, weight_lr_power, warmup_steps, decoupling_c
+        )
     )
-    return chain(schedule_free)
 
 
 def _muon(
