@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import optimlab.optim.optimizer as facade
+import optimlab.optim._blocks as blocks
 from optimlab import optim
 from optimlab.nn.module import Parameter
-from optimlab.optim.base import BLOCK, is_elementwise
+from optimlab.optim._blocks import BLOCK, is_elementwise
 
 NAMES = optim.available()
 # Element-wise chains whose state is all arrays after the first step (SGD without
@@ -54,9 +54,9 @@ def _leaves(tree):
 @pytest.mark.parametrize("name", NAMES)
 def test_blocks_give_the_whole_array_numbers(name, monkeypatch):
     calls = []
-    real = facade._step_by_blocks
+    real = blocks.step_by_blocks
     monkeypatch.setattr(
-        facade, "_step_by_blocks", lambda *a: (calls.append([a[3][j] for j in a[4]]), real(*a))[1]
+        blocks, "step_by_blocks", lambda *a: (calls.append([a[3][j] for j in a[4]]), real(*a))[1]
     )
     blocked = run(name, skip_small_at=2)
     base = name.removeprefix("lookahead-").removeprefix("demon-")
@@ -65,7 +65,7 @@ def test_blocks_give_the_whole_array_numbers(name, monkeypatch):
     elif name in SURELY_BLOCKED:
         assert calls, f"{name}: never updated block by block"
     assert all(large == [0, 2] for large in calls)  # the two large parameters
-    monkeypatch.setattr(facade, "BLOCK", 1 << 40)  # never split
+    monkeypatch.setattr(blocks, "BLOCK", 1 << 40)  # never split
     whole = run(name, skip_small_at=2)
     assert len(blocked) == len(whole)
     for a, b in zip(blocked, whole, strict=True):
@@ -90,7 +90,7 @@ def test_element_wise_chains_are_the_expected_ones():
 def test_blocks_keep_per_parameter_step_counts(name, monkeypatch):
     """A large parameter that skips steps is debiased for its own count, block by block."""
     blocked = run(name, 6, skip_large_at=(1, 3))
-    monkeypatch.setattr(facade, "BLOCK", 1 << 40)  # never split
+    monkeypatch.setattr(blocks, "BLOCK", 1 << 40)  # never split
     whole = run(name, 6, skip_large_at=(1, 3))
     for a, b in zip(blocked, whole, strict=True):
         np.testing.assert_array_equal(a, b)

@@ -289,3 +289,40 @@ def test_complex_integer_and_boolean_parameters_are_refused(name, dtype):
     )  # fmt: skip
     with pytest.raises(TypeError, match=rf"parameter 'odd' has dtype {np.dtype(dtype)}; {hint}"):
         optim.create(name, params, **required(name))
+
+
+def _writes_params(transform) -> bool:
+    """Whether ``transform`` or one it holds says ``writes_params = True``."""
+    if getattr(transform, "writes_params", False) is True:
+        return True
+    held = getattr(transform, "transforms", ())
+    held = list(held.values() if isinstance(held, dict) else held)
+    if hasattr(transform, "inner"):
+        held.append(transform.inner)
+    return any(_writes_params(t) for t in held)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_transforms_never_write_into_their_inputs(name):
+    """A chain reads the gradients and the parameters it receives and writes its own
+    buffers, except where a transform says ``writes_params`` (decoupled decay)."""
+    params = make_params()
+    opt = optim.create(name, params, **{**required(name), **_decaying(name)})
+    run(opt, params, 3)  # past first-step special cases (ADOPT), buffers made
+    chain, state = opt._current(0), opt._states[0]
+    rng = np.random.default_rng(5)
+    for _ in range(opt.hyperparameters.get("k", 1)):  # a Lookahead sync step among them
+        grads = [rng.standard_normal(s) for s in SHAPES]
+        data = [p.data.copy() for p in params]
+        saved_grads, saved_data = [g.copy() for g in grads], [d.copy() for d in data]
+        chain.update(grads, state, data)
+        for g, s in zip(grads, saved_grads, strict=True):
+            np.testing.assert_array_equal(g, s)
+        if not _writes_params(chain):
+            for d, s in zip(data, saved_data, strict=True):
+                np.testing.assert_array_equal(d, s)
+
+
+def _decaying(name: str) -> dict:
+    """Weight decay on, where the name takes it, so that its transform runs too."""
+    return {"weight_decay": 0.1} if "weight_decay" in optim.hyperparameters_of(name) else {}

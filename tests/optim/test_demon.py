@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from optimlab import optim
 from optimlab.nn import Parameter
 from optimlab.optim.schedules import demon
-from optimlab.optim.transforms import ScaleByAdam, ScaleByAdamax
 
 
 def test_schedule_values():
@@ -31,13 +30,14 @@ def test_schedule_values():
 def test_debiased_moments_of_a_constant_gradient_are_the_gradient(beta0, total, g):
     """With a constant gradient every debiased moment is exactly the gradient, for any
     beta schedule: the running weights w <- 1 + beta w make the correction exact."""
-    transform = ScaleByAdam(demon(beta0, total), 0.999, eps=1e-8)
-    grad = [np.full((3,), g)]
-    state = transform.init(grad)
+    p = Parameter(np.zeros(3))
+    opt = optim.create("demon-adam", [p], betas=(beta0, 0.999), total_steps=total)
     for _ in range(min(total + 5, 60)):
-        transform.update(grad, state, grad)
-        np.testing.assert_allclose(state["m"][0], g, rtol=1e-12, atol=1e-300)
-        np.testing.assert_allclose(state["v"][0], g * g, rtol=1e-12, atol=1e-300)
+        p.grad = np.full((3,), g)
+        opt.step()
+        adam = opt.state_dict()["state"][0]["1"]  # the chain's ScaleByAdam
+        np.testing.assert_allclose(adam["m"][0], g, rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(adam["v"][0], g * g, rtol=1e-12, atol=1e-300)
 
 
 def test_the_naive_correction_would_be_wrong():
@@ -131,9 +131,22 @@ def test_demon_with_a_huge_horizon_is_the_base_optimizer():
 
 
 def test_adamax_debiasing_with_a_schedule_is_exact_too():
-    transform = ScaleByAdamax(demon(0.95, 20), 0.999)
-    grad = [np.full((2,), 3.0)]
-    state = transform.init(grad)
+    p = Parameter(np.zeros(2))
+    opt = optim.create("demon-adamax", [p], betas=(0.95, 0.999), total_steps=20)
     for _ in range(30):
-        transform.update(grad, state, grad)
-        np.testing.assert_allclose(state["m"][0], 3.0, rtol=1e-13)
+        p.grad = np.full((2,), 3.0)
+        opt.step()
+        adamax = opt.state_dict()["state"][0]["1"]
+        np.testing.assert_allclose(adamax["m"][0], 3.0, rtol=1e-13)
+
+
+def test_the_facade_is_the_one_clock():
+    """Transforms receive this step's numbers: Demon's beta_t is evaluated by the
+    facade at the group's count, and the chain holds plain floats."""
+    p = Parameter(np.zeros(2))
+    opt = optim.create("demon-momentum", [p], lr=0.1, total_steps=10)
+    s = demon(0.9, 10)
+    for t in range(12):
+        p.grad = np.ones(2)
+        assert opt._current(0).transforms[1].momentum == s(t)
+        opt.step()

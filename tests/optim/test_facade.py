@@ -143,16 +143,20 @@ def test_zero_grad_sets_to_none_or_zero():
     assert all(p.grad is None for p in ps)
 
 
-def test_named_classes_are_the_registry_entries():
-    a, b = params(), params()
-    opt_a, opt_b = optim.Adam(a, lr=0.01), optim.create("adam", b, lr=0.01)
-    for t in range(3):
+def assert_same_steps(opt_a, a: list[Parameter], opt_b, b: list[Parameter], steps: int) -> None:
+    """Both optimizers, fed the same gradients, keep their parameters equal."""
+    for t in range(steps):
         grads(a, t)
         grads(b, t)
         opt_a.step()
         opt_b.step()
     for p, q in zip(a, b, strict=True):
         np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_named_classes_are_the_registry_entries():
+    a, b = params(), params()
+    assert_same_steps(optim.Adam(a, lr=0.01), a, optim.create("adam", b, lr=0.01), b, 3)
     assert "arXiv:1412.6980" in optim.Adam.__doc__
 
 
@@ -284,3 +288,34 @@ def test_check_completes_and_validates_with_the_horizon():
     assert opt.param_groups[0]["total_steps"] == 42
     with pytest.raises(ValueError, match=r"adam: horizon must be an integer >= 1; received 0"):
         optim.create("adam", params(), horizon=0)
+
+
+def test_lookahead_is_an_ordinary_optimizer():
+    """lookahead-<name> is a spec like any other: its named class, its state dict (the
+    one version scheme), eval()/train() and the slow weights inside the chain's state."""
+    from optimlab.optim.optimizer import STATE_DICT_VERSION, optimizer_class
+
+    a, b = params(), params()
+    opt_a = optimizer_class(optim.resolve("lookahead-adam"))(a, lr=0.1)
+    opt_b = optim.create("lookahead-adam", b, lr=0.1)
+    assert_same_steps(opt_a, a, opt_b, b, 7)
+    saved = opt_a.state_dict()
+    assert saved["version"] == STATE_DICT_VERSION and saved["optimizer"] == "lookahead-adam"
+    assert saved["state"][0]["0"]["count"] == 2  # 7 steps, k = 5: two since the last sync
+    opt_a.eval()
+    opt_a.train()
+    with pytest.raises(ValueError, match=r"state dict version must be"):
+        opt_b.load_state_dict({**saved, "version": 1})
+
+
+def test_lookahead_synchronises_every_k_steps_of_the_group():
+    """phi <- phi + alpha (theta - phi); theta <- phi, with phi the parameters at the start."""
+    (p,) = params()[:1]
+    start = p.data.copy()
+    opt = optim.create("lookahead-sgd", [p], lr=0.1, k=2, alpha=0.25)
+    theta = start.copy()
+    for t in range(2):
+        grads([p], t)
+        theta = theta - 0.1 * p.grad
+        opt.step()
+    np.testing.assert_allclose(p.data, start + 0.25 * (theta - start), rtol=1e-14)

@@ -12,6 +12,7 @@ from optimlab.optim import aliases as _aliases  # noqa: F401  (registers the nam
 from optimlab.optim import aliases_modern as _aliases_modern  # noqa: F401
 from optimlab.optim import schedules
 from optimlab.optim.base import Chain, PerParam, Transform, chain
+from optimlab.optim.combinators import Lookahead, lookahead
 from optimlab.optim.optimizer import Optimizer, optimizer_class
 from optimlab.optim.registry import (
     OPTIMIZERS,
@@ -22,7 +23,6 @@ from optimlab.optim.registry import (
     register,
     resolve,
 )
-from optimlab.optim.wrappers import Lookahead
 
 SGD = optimizer_class(resolve("sgd"))
 Adam = optimizer_class(resolve("adam"))
@@ -43,6 +43,7 @@ __all__ = [
     "create",
     "demon_capable",
     "hyperparameters_of",
+    "lookahead",
     "optimizer_class",
     "register",
     "resolve",

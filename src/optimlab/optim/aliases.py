@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from optimlab.optim import spec as checks
-from optimlab.optim.base import Chain, ScalarOrSchedule, chain
+from optimlab.optim.base import Chain, chain
 from optimlab.optim.registry import register
 from optimlab.optim.transforms import (
     AddDecayedWeights,
@@ -21,6 +21,7 @@ from optimlab.optim.transforms import (
     ScaleByAdamax,
     ScaleByLearningRate,
     ScaleByNAdam,
+    ScaleByQHAdam,
     ScaleByRAdam,
     ScaleByRMSprop,
     Trace,
@@ -28,8 +29,8 @@ from optimlab.optim.transforms import (
 
 
 def _sgd(
-    lr: ScalarOrSchedule, momentum: ScalarOrSchedule, dampening: float, nesterov: bool,
-    weight_decay: ScalarOrSchedule,
+    lr: float, momentum: float, dampening: float, nesterov: bool,
+    weight_decay: float,
 ) -> Chain:  # fmt: skip
     r"""Stochastic gradient descent with momentum (PyTorch's form).
 
@@ -98,7 +99,7 @@ def _register_sgd_family() -> None:
 
 
 def _adam(
-    lr: ScalarOrSchedule, betas: tuple, eps: float, weight_decay: ScalarOrSchedule,
+    lr: float, betas: tuple, eps: float, weight_decay: float,
     amsgrad: bool = False, demon_form: str = "normalized",
 ) -> Chain:  # fmt: skip
     r"""Adam (Kingma and Ba, arXiv:1412.6980); AMSGrad (Reddi et al., arXiv:1904.09237).
@@ -117,15 +118,17 @@ def _adam(
     :math:`\beta_1` is scheduled (Demon).
     """
     b1, b2 = betas
-    return chain(
-        AddDecayedWeights(weight_decay),
-        ScaleByAdam(b1, b2, eps, amsgrad=amsgrad, form=demon_form),
-        ScaleByLearningRate(lr),
-    )
+    if demon_form == "paper":  # demon-adam's Algorithm 2 (Chen et al.): see ScaleByQHAdam
+        if amsgrad:
+            raise ValueError("amsgrad=True is not offered with demon_form='paper'")
+        adam = ScaleByQHAdam(b1, b2, eps, undampened=True)
+    else:
+        adam = ScaleByAdam(b1, b2, eps, amsgrad=amsgrad)
+    return chain(AddDecayedWeights(weight_decay), adam, ScaleByLearningRate(lr))
 
 
 def _qhadam(
-    lr: ScalarOrSchedule, betas: tuple, nus: tuple, eps: float, weight_decay: ScalarOrSchedule,
+    lr: float, betas: tuple, nus: tuple, eps: float, weight_decay: float,
     demon_form: str = "normalized",
 ) -> Chain:  # fmt: skip
     r"""QHAdam (Ma and Yarats, 'Quasi-hyperbolic momentum and Adam for deep learning',
@@ -140,20 +143,19 @@ def _qhadam(
                  {\sqrt{\nu_2 \hat v_t + (1-\nu_2) g_t^2} + \epsilon}
 
     ``nus=(1, 1)`` is Adam. The debiasing uses qhoptim's running weights
-    :math:`w_t = 1 + \beta w_{t-1}`, :math:`\hat m_t = (1 - 1/w_t) \hat m_{t-1} + g_t / w_t`.
+    :math:`w_t = 1 + \beta w_{t-1}`, :math:`\hat m_t = (1 - 1/w_t) \hat m_{t-1} + g_t / w_t`
+    (see ``ScaleByQHAdam``).
     """
     b1, b2 = betas
     nu1, nu2 = nus
     return chain(
         AddDecayedWeights(weight_decay),
-        ScaleByAdam(b1, b2, eps, nu1=nu1, nu2=nu2, form=demon_form),
+        ScaleByQHAdam(b1, b2, eps, nu1, nu2, undampened=demon_form == "paper"),
         ScaleByLearningRate(lr),
     )
 
 
-def _qhm(
-    lr: ScalarOrSchedule, momentum: ScalarOrSchedule, nu: float, weight_decay: ScalarOrSchedule
-) -> Chain:
+def _qhm(lr: float, momentum: float, nu: float, weight_decay: float) -> Chain:
     r"""QHM, quasi-hyperbolic momentum (Ma and Yarats, arXiv:1810.06801).
 
     .. math::
@@ -172,9 +174,7 @@ def _qhm(
     )
 
 
-def _adamax(
-    lr: ScalarOrSchedule, betas: tuple, eps: float, weight_decay: ScalarOrSchedule
-) -> Chain:
+def _adamax(lr: float, betas: tuple, eps: float, weight_decay: float) -> Chain:
     r"""Adamax (Kingma and Ba, arXiv:1412.6980, section 7.1).
 
     .. math::
@@ -190,7 +190,7 @@ def _adamax(
 
 
 def _adagrad(
-    lr: ScalarOrSchedule, lr_decay: float, weight_decay: ScalarOrSchedule,
+    lr: float, lr_decay: float, weight_decay: float,
     initial_accumulator_value: float, eps: float,
 ) -> Chain:  # fmt: skip
     r"""Adagrad (Duchi, Hazan and Singer, JMLR 12, 2011).
@@ -210,8 +210,8 @@ def _adagrad(
 
 
 def _rmsprop(
-    lr: ScalarOrSchedule, alpha: float, eps: float, weight_decay: ScalarOrSchedule,
-    momentum: ScalarOrSchedule, centered: bool,
+    lr: float, alpha: float, eps: float, weight_decay: float,
+    momentum: float, centered: bool,
 ) -> Chain:  # fmt: skip
     r"""RMSprop (Tieleman and Hinton, Coursera lecture 6e, 2012); centered: Graves, arXiv:1308.0850.
 
@@ -230,9 +230,7 @@ def _rmsprop(
     )
 
 
-def _adadelta(
-    lr: ScalarOrSchedule, rho: float, eps: float, weight_decay: ScalarOrSchedule
-) -> Chain:
+def _adadelta(lr: float, rho: float, eps: float, weight_decay: float) -> Chain:
     r"""Adadelta (Zeiler, arXiv:1212.5701).
 
     .. math::
@@ -247,7 +245,7 @@ def _adadelta(
 
 
 def _nadam(
-    lr: ScalarOrSchedule, betas: tuple, eps: float, weight_decay: ScalarOrSchedule,
+    lr: float, betas: tuple, eps: float, weight_decay: float,
     momentum_decay: float,
 ) -> Chain:  # fmt: skip
     r"""NAdam, Adam with Nesterov momentum (Dozat, ICLR 2016 workshop).
@@ -269,7 +267,7 @@ def _nadam(
     )
 
 
-def _radam(lr: ScalarOrSchedule, betas: tuple, eps: float, weight_decay: ScalarOrSchedule) -> Chain:
+def _radam(lr: float, betas: tuple, eps: float, weight_decay: float) -> Chain:
     r"""RAdam, rectified Adam (Liu et al., arXiv:1908.03265).
 
     .. math::

@@ -27,7 +27,8 @@ from __future__ import annotations
 from typing import Any
 
 from optimlab.optim import spec as checks
-from optimlab.optim.base import Chain, ScalarOrSchedule, Transform, chain
+from optimlab.optim.base import Chain, Transform, chain
+from optimlab.optim.combinators import partition
 from optimlab.optim.registry import register
 from optimlab.optim.transforms import (
     AddDecayedWeights,
@@ -39,8 +40,9 @@ from optimlab.optim.transforms.ademamix import ScaleByAdEMAMix
 from optimlab.optim.transforms.adopt import ScaleByADOPT
 from optimlab.optim.transforms.belief import ScaleByBelief
 from optimlab.optim.transforms.lamb import ScaleByLamb
-from optimlab.optim.transforms.muon import ScaleByMuon, ns_coefficients
-from optimlab.optim.transforms.schedule_free import ScheduleFreeAdamW, ScheduleFreeSGD
+from optimlab.optim.transforms.moments import ScaleByAdamGroupCount
+from optimlab.optim.transforms.muon import ScaleByMuon, matrix_or_not, ns_coefficients
+from optimlab.optim.transforms.schedule_free import ScaleBySecondMoment, ScheduleFree
 from optimlab.optim.transforms.sign import ScaleByLion
 from optimlab.optim.transforms.yogi import ScaleByYogi
 
@@ -48,7 +50,7 @@ PO = "pytorch_optimizer.{} (4.1)"
 
 
 def _weight_decay(
-    weight_decay: ScalarOrSchedule, lr: ScalarOrSchedule, weight_decouple: bool, fixed_decay: bool
+    weight_decay: float, lr: float, weight_decouple: bool, fixed_decay: bool
 ) -> Transform:
     """pytorch_optimizer's ``apply_weight_decay``: decoupled (by lr, or fixed) or coupled."""
     if weight_decouple:
@@ -58,7 +60,7 @@ def _weight_decay(
 
 # -- recipes ----------------------------------------------------------------------------------
 def _lion(
-    lr: ScalarOrSchedule, betas: tuple, weight_decay: ScalarOrSchedule, weight_decouple: bool,
+    lr: float, betas: tuple, weight_decay: float, weight_decouple: bool,
     fixed_decay: bool,
 ) -> Chain:  # fmt: skip
     r"""Lion, EvoLved Sign Momentum (Chen et al., "Symbolic Discovery of Optimization
@@ -83,7 +85,7 @@ def _lion(
 
 
 def _adabelief(
-    lr: ScalarOrSchedule, betas: tuple, weight_decay: ScalarOrSchedule, weight_decouple: bool,
+    lr: float, betas: tuple, weight_decay: float, weight_decouple: bool,
     fixed_decay: bool, rectify: bool, n_sma_threshold: float, degenerated_to_sgd: bool,
     ams_bound: bool, eps: float,
 ) -> Chain:  # fmt: skip
@@ -118,7 +120,7 @@ def _adabelief(
 
 
 def _adan(
-    lr: ScalarOrSchedule, betas: tuple, weight_decay: ScalarOrSchedule, weight_decouple: bool,
+    lr: float, betas: tuple, weight_decay: float, weight_decouple: bool,
     max_grad_norm: float, eps: float,
 ) -> Chain:  # fmt: skip
     r"""Adan, adaptive Nesterov momentum (Xie et al., arXiv:2208.06677).
@@ -146,8 +148,8 @@ def _adan(
 
 
 def _adopt(
-    lr: ScalarOrSchedule, betas: tuple, clip_exponent: float | None,
-    weight_decay: ScalarOrSchedule, weight_decouple: bool, fixed_decay: bool, eps: float,
+    lr: float, betas: tuple, clip_exponent: float | None,
+    weight_decay: float, weight_decouple: bool, fixed_decay: bool, eps: float,
 ) -> Chain:  # fmt: skip
     r"""ADOPT (Taniguchi et al., "ADOPT: Modified Adam Can Converge with Any
     :math:`\beta_2` with the Optimal Rate", arXiv:2411.02853).
@@ -174,7 +176,7 @@ def _adopt(
 
 
 def _lamb(
-    lr: ScalarOrSchedule, betas: tuple, weight_decay: ScalarOrSchedule, weight_decouple: bool,
+    lr: float, betas: tuple, weight_decay: float, weight_decouple: bool,
     fixed_decay: bool, rectify: bool, degenerated_to_sgd: bool, n_sma_threshold: float,
     grad_averaging: bool, max_grad_norm: float, adam: bool, pre_norm: bool, eps: float,
 ) -> Chain:  # fmt: skip
@@ -209,8 +211,8 @@ def _lamb(
 
 
 def _yogi(
-    lr: ScalarOrSchedule, betas: tuple, initial_accumulator: float,
-    weight_decay: ScalarOrSchedule, weight_decouple: bool, fixed_decay: bool, eps: float,
+    lr: float, betas: tuple, initial_accumulator: float,
+    weight_decay: float, weight_decouple: bool, fixed_decay: bool, eps: float,
 ) -> Chain:  # fmt: skip
     r"""Yogi (Zaheer et al., "Adaptive Methods for Nonconvex Optimization", NeurIPS 2018).
 
@@ -233,7 +235,7 @@ def _yogi(
 
 
 def _ademamix(
-    lr: ScalarOrSchedule, betas: tuple, weight_decay: ScalarOrSchedule, weight_decouple: bool,
+    lr: float, betas: tuple, weight_decay: float, weight_decouple: bool,
     fixed_decay: bool, alpha: float, t_alpha_beta3: float | None, eps: float,
 ) -> Chain:  # fmt: skip
     r"""AdEMAMix (Pagliardini, Ablin and Grangier, "The AdEMAMix Optimizer: Better, Faster,
@@ -261,7 +263,7 @@ def _ademamix(
 
 
 def _schedulefree_sgd(
-    lr: ScalarOrSchedule, momentum: ScalarOrSchedule, weight_decay: ScalarOrSchedule, r: float,
+    lr: float, momentum: float, weight_decay: float, r: float,
     weight_lr_power: float, warmup_steps: int,
 ) -> Chain:  # fmt: skip
     r"""Schedule-free SGD (Defazio et al., "The Road Less Scheduled", arXiv:2405.15682).
@@ -280,16 +282,18 @@ def _schedulefree_sgd(
     evaluate at the average :math:`x` and ``optimizer.train()`` before the
     next step. No learning-rate schedule is needed (only the warm-up).
     """
-    return chain(ScheduleFreeSGD(lr, momentum, weight_decay, r, weight_lr_power, warmup_steps))
+    return chain(ScheduleFree(None, lr, momentum, weight_decay, r, weight_lr_power, warmup_steps))
 
 
 def _schedulefree_adamw(
-    lr: ScalarOrSchedule, betas: tuple, weight_decay: ScalarOrSchedule, r: float,
+    lr: float, betas: tuple, weight_decay: float, r: float,
     weight_lr_power: float, warmup_steps: int, decoupling_c: float, ams_bound: bool, eps: float,
 ) -> Chain:  # fmt: skip
     r"""Schedule-free AdamW (Defazio et al., "The Road Less Scheduled", arXiv:2405.15682).
 
-    Schedule-free SGD (:math:`\beta = \beta_1`) on the normalised gradient
+    Schedule-free (``ScheduleFree``, :math:`\beta = \beta_1`) around Adam's
+    second-moment scaling (``ScaleBySecondMoment``): schedule-free SGD on the
+    normalised gradient
 
     .. math::
 
@@ -305,17 +309,19 @@ def _schedulefree_adamw(
     :math:`y`.
     """
     b1, b2 = betas
-    schedule_free = ScheduleFreeAdamW(
-        lr, b1, b2, eps, weight_decay, r, weight_lr_power, warmup_steps, decoupling_c, ams_bound
+    normalised = ScaleBySecondMoment(b2, eps, ams_bound)
+    return chain(
+        ScheduleFree(
+            normalised, lr, b1, weight_decay, r, weight_lr_power, warmup_steps, decoupling_c
+        )
     )
-    return chain(schedule_free)
 
 
 def _muon(
-    lr: ScalarOrSchedule, momentum: ScalarOrSchedule, weight_decay: ScalarOrSchedule,
+    lr: float, momentum: float, weight_decay: float,
     weight_decouple: bool, nesterov: bool, ns_steps: int, ns_coeffs: Any,
-    use_adjusted_lr: bool, adamw_lr: ScalarOrSchedule, adamw_betas: tuple,
-    adamw_wd: ScalarOrSchedule, adamw_eps: float,
+    use_adjusted_lr: bool, adamw_lr: float, adamw_betas: tuple,
+    adamw_wd: float, adamw_eps: float,
 ) -> Chain:  # fmt: skip
     r"""Muon, MomentUm Orthogonalized by Newton-schulz (Jordan et al., 2024,
     https://kellerjordan.github.io/posts/muon/; Liu et al., "Muon is Scalable for LLM
@@ -338,13 +344,25 @@ def _muon(
     2`` get AdamW with ``adamw_lr``, ``adamw_betas``, ``adamw_wd`` and
     ``adamw_eps``. Weight decay decoupled by default, each kind with its own
     learning rate. pytorch_optimizer asks for ``use_muon`` parameter groups;
-    optimlab routes by ``ndim``.
+    optimlab routes by ``ndim`` (a ``partition`` of two chains: ``ScaleByMuon``
+    and ``ScaleByAdamGroupCount``, on the group's step count, as the reference's
+    ``group["step"]``). Note: a 1-D parameter in a reference ``use_muon``
+    group is normalised as an ``(n, 1)`` matrix and a 0-D one fails; 2-D
+    embeddings and output layers, which Jordan gives to AdamW, get Muon here
+    unless put in a group of their own.
     """
-    muon = ScaleByMuon(
-        lr, momentum, weight_decay, weight_decouple, nesterov, ns_steps, ns_coeffs,
-        use_adjusted_lr, adamw_lr, adamw_betas, adamw_wd, adamw_eps,
-    )  # fmt: skip
-    return chain(muon)
+    b1, b2 = adamw_betas
+    matrices = chain(
+        _weight_decay(weight_decay, lr, weight_decouple, fixed_decay=False),
+        ScaleByMuon(momentum, nesterov, ns_steps, ns_coeffs, use_adjusted_lr),
+        ScaleByLearningRate(lr),
+    )
+    rest = chain(
+        _weight_decay(adamw_wd, adamw_lr, weight_decouple, fixed_decay=False),
+        ScaleByAdamGroupCount(b1, b2, adamw_eps),
+        ScaleByLearningRate(adamw_lr),
+    )
+    return chain(partition({"muon": matrices, "adamw": rest}, label=matrix_or_not))
 
 
 # -- checks ---------------------------------------------------------------------------------

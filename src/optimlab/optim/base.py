@@ -6,26 +6,43 @@ into outgoing updates, keeping whatever it needs in an explicit state::
     state = transform.init(params)                    # once
     updates = transform.update(updates, state, params)  # every step
 
-``params`` and ``updates`` are lists of arrays of the same shapes. ``state`` is
-a ``dict`` owned by the caller and updated **in place** (arrays with ``out=``,
-counters by assignment), because new arrays every step cost 2.5-3.8x at 1M+
-parameters in NumPy. Per-parameter arrays are kept in :class:`PerParam` lists so
-that the optimizer can hand a transform just the parameters that have a
-gradient this step. Step counts that drive a bias correction are per parameter
-too (:func:`counters`: Python numbers in a :class:`PerParam`), as in
+``params`` and ``updates`` are lists of arrays of the same shapes.
+Hyperparameters are plain Python numbers given to the constructor: the facade
+(:class:`~optimlab.optim.optimizer.Optimizer`) evaluates every schedule once per
+step and parameter group, on the group's clock, and builds the transforms with
+the numbers of that step (one clock; a transform never evaluates a schedule).
+
+``state`` is a ``dict`` owned by the caller and updated **in place** (arrays
+with ``out=``, numbers by assignment), because new arrays every step cost
+2.5-3.8x at 1M+ parameters in NumPy. Per-parameter arrays are kept in
+:class:`PerParam` lists so that the optimizer can hand a transform just the
+parameters that have a gradient this step (:func:`select`, :func:`merge`).
+Step counts that drive a bias correction are per parameter too
+(:func:`counters`: Python numbers in a :class:`PerParam`), as in
 ``torch.optim``: a parameter that skips steps, or receives its first gradient
-late, is debiased for its own age. A transform never writes into the arrays it receives (the
-first ones are the caller's ``.grad``); it writes into buffers of its own
-state and returns those.
+late, is debiased for its own age; a transform that follows a reference
+counting the group's steps keeps one number instead (``state["count"]``).
+
+**Inputs are read only.** A transform never writes into the updates it
+receives (the first ones are the caller's ``.grad``) nor into ``params``; it
+writes into buffers of its own state and returns those. One exception, said
+by the class attribute ``writes_params = True``: decoupled weight decay
+(:class:`~optimlab.optim.transforms.DecoupledWeightDecay`) multiplies the
+parameters in place *before* the step, so that the transforms after it see
+the decayed weights, exactly as ``torch.optim.AdamW`` and pytorch_optimizer
+do (LAMB's trust ratio, schedule-free's ``y``); writing it as an update would
+hand them the undecayed weights or cost a copy of every parameter.
 
 :func:`chain` composes transforms left to right; the named optimizers of
 :mod:`optimlab.optim.aliases` are short chains (the idea of optax, with
-in-place NumPy state).
+in-place NumPy state). Transforms around transforms (Lookahead, partition)
+are in :mod:`optimlab.optim.combinators`; cache blocking of large parameters
+in :mod:`optimlab.optim._blocks`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -47,24 +64,6 @@ class Transform(Protocol):
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays: ...
 
 
-class Schedule(Protocol):
-    """A hyperparameter as a function of the step count (0 at the first step)."""
-
-    def __call__(self, count: int) -> float: ...
-
-
-ScalarOrSchedule = float | Schedule
-
-
-def value_at(value: ScalarOrSchedule, count: int) -> float:
-    """The value of a scalar-or-schedule hyperparameter at step ``count``, as a Python float.
-
-    Python floats keep float32 arrays float32 (NumPy 2 promotes ``np.float64 *
-    float32 array`` to float64).
-    """
-    return float(value(count)) if callable(value) else float(value)
-
-
 def zeros_like_each(params: Arrays) -> PerParam:
     """One zero array per parameter, of its shape and dtype."""
     return PerParam(np.zeros_like(p) for p in params)
@@ -75,9 +74,14 @@ def counters(params: Arrays, start: float = 0) -> PerParam:
     return PerParam([start] * len(params))
 
 
+def zero_buffers(params: Arrays, *names: str) -> State:
+    """Per name, one zero array per parameter (moments, scratch space)."""
+    return {name: zeros_like_each(params) for name in names}
+
+
 def buffers(params: Arrays, *names: str) -> State:
-    """The usual initial state: a step counter and, per name, one zero array per parameter."""
-    return {"count": 0, **{name: zeros_like_each(params) for name in names}}
+    """The usual initial state: a group step counter and :func:`zero_buffers`."""
+    return {"count": 0, **zero_buffers(params, *names)}
 
 
 class Chain:
@@ -94,17 +98,30 @@ class Chain:
             updates = t.update(updates, state[str(i)], params)
         return updates
 
-    def hooks(self, name: str) -> list[tuple[Callable[..., None], State]]:
-        """Each sub-transform's method ``name`` (e.g. ``"to_eval"``) with its sub-state."""
-        found = []
+    def to_eval(self, state: State, params: Arrays) -> None:
+        """Put ``params`` in their evaluation form: each sub-transform's ``to_eval``, if any."""
         for i, t in enumerate(self.transforms):
-            method = getattr(t, name, None)
-            if method is not None:
-                found.append((method, str(i)))
-        return found
+            call_hook(t, "to_eval", state[str(i)], params)
+
+    def to_train(self, state: State, params: Arrays) -> None:
+        """Put ``params`` back in their training form (each sub-transform's ``to_train``)."""
+        for i, t in enumerate(self.transforms):
+            call_hook(t, "to_train", state[str(i)], params)
 
     def __repr__(self) -> str:
         return "chain(" + ", ".join(map(repr, self.transforms)) + ")"
+
+
+def call_hook(transform: Transform, name: str, state: State, params: Arrays) -> None:
+    """``transform.<name>(state, params)`` if the transform has that method.
+
+    The hooks are ``to_eval`` and ``to_train`` (``optimizer.eval()`` /
+    ``train()``: schedule-free moves the parameters between y and x);
+    combinators pass them on to the transforms they hold.
+    """
+    method = getattr(transform, name, None)
+    if method is not None:
+        method(state, params)
 
 
 def chain(*transforms: Transform) -> Chain:
@@ -132,70 +149,3 @@ def merge(full: Any, part: Any, index: Sequence[int]) -> Any:
             full[k] = merge(full[k], part[k], index)
         return full
     return part
-
-
-# -- block-wise updates of large parameters -----------------------------------------------
-#: Elements per block when a large parameter is updated block by block: with its
-#: state (Adam: moments, scratch) a block stays in a core's L2 cache through the
-#: whole chain, where whole-array passes stream every buffer from memory once per
-#: operation.
-BLOCK = 1 << 16
-
-
-def is_elementwise(transform: Any) -> bool:
-    """Whether every output element depends only on the same element of the inputs.
-
-    A chain is when all its transforms are; a transform says so with
-    ``elementwise = True`` (absent means no: a user's transform is never split).
-    """
-    if isinstance(transform, Chain):
-        return all(is_elementwise(t) for t in transform.transforms)
-    return getattr(transform, "elementwise", False) is True
-
-
-def blockable(state: Any, index: int, size: int) -> bool:
-    """Whether every per-parameter array of parameter ``index`` is C-contiguous of ``size``
-    (per-parameter numbers, :func:`counters`, are fine; a buffer not made yet is not)."""
-    if isinstance(state, PerParam):
-        a = state[index]
-        if isinstance(a, int | float) and not isinstance(a, bool):
-            return True
-        return isinstance(a, np.ndarray) and a.size == size and a.flags.c_contiguous
-    if isinstance(state, dict):
-        return all(blockable(v, index, size) for v in state.values())
-    return True
-
-
-def block(state: Any, before: Any, index: int, part: slice, views: list[tuple]) -> Any:
-    """The state of elements ``part`` of parameter ``index``.
-
-    Per-parameter arrays become flat views (each ``(PerParam, view)`` pair is
-    appended to ``views``, for :func:`write_back`); the rest is taken from
-    ``before`` (``select(state, [index])`` taken before the step: the scalars
-    as they were, which transforms reassign, never modify in place), so that
-    every block starts from the same counts and ends with the same new ones.
-    """
-    if isinstance(state, PerParam):
-        if isinstance(state[index], np.ndarray):
-            view = state[index].reshape(-1)[part]
-            leaf = PerParam([view])
-            views.append((leaf, view))
-        else:  # a per-parameter number: from before the step, written back after
-            leaf = PerParam([before[0]])
-            views.append((leaf, (state, index)))
-        return leaf
-    if isinstance(state, dict):
-        return {k: block(v, before[k], index, part, views) for k, v in state.items()}
-    return before
-
-
-def write_back(views: list[tuple]) -> None:
-    """Copy into the parameter's arrays any block array a transform replaced
-    (arrays updated in place are views: already written), and store its new
-    per-parameter numbers."""
-    for leaf, target in views:
-        if isinstance(target, tuple):
-            full, index = target
-            full[index] = leaf[0]
-        elif leaf[0] is not target:
-            target[...] = leaf[0]

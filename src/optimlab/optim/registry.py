@@ -22,7 +22,8 @@ from typing import Any
 from optimlab._registry import Registry
 from optimlab.optim import spec as spec_checks
 from optimlab.optim.base import Chain, Transform, chain
-from optimlab.optim.schedules import demon
+from optimlab.optim.combinators import Lookahead, lookahead
+from optimlab.optim.schedules import Demon
 from optimlab.optim.spec import OptimizerSpec
 from optimlab.optim.transforms import DecoupledWeightDecay
 
@@ -185,13 +186,16 @@ def with_demon(base: OptimizerSpec) -> OptimizerSpec:
     takes_form = base.demon_forms
 
     def recipe(**hp: Any) -> Transform:
-        total = hp.pop("total_steps")
-        if key == "betas":
-            b1, *rest = hp["betas"]
-            hp["betas"] = (demon(b1, total), *rest)
-        else:
-            hp[key] = demon(hp[key], total)
+        hp.pop("total_steps")  # already in the coefficient: beta_t, from derive
         return base.recipe(**hp)
+
+    def derive(values: dict[str, Any], count: int) -> dict[str, Any]:
+        """The coefficient at step ``count``: beta_t of Demon from the group's beta_0."""
+        values = base.numbers(values, count)
+        beta_t = Demon(_first(values[key]), values["total_steps"])(count)
+        if key == "betas":
+            return {**values, "betas": (beta_t, *values["betas"][1:])}
+        return {**values, key: beta_t}
 
     recipe.__doc__ = (
         "Demon, decaying momentum (Chen et al., arXiv:1910.04952): before step t of T = "
@@ -216,6 +220,7 @@ def with_demon(base: OptimizerSpec) -> OptimizerSpec:
         base,
         name="demon-" + base.name,
         recipe=recipe,
+        derive=derive,
         defaults=defaults,
         checks=demon_checks,
         momentum=None,
@@ -224,22 +229,30 @@ def with_demon(base: OptimizerSpec) -> OptimizerSpec:
     )
 
 
-def with_lookahead(base: OptimizerSpec) -> OptimizerSpec:
-    """``lookahead-<name>``: Lookahead (k, alpha) around the base optimizer."""
-    from optimlab.optim.wrappers import Lookahead
+def _first(value: Any) -> float:
+    """beta_0: the coefficient itself, or the first of ``betas``."""
+    return float(value[0] if isinstance(value, tuple | list) else value)
 
+
+def with_lookahead(base: OptimizerSpec) -> OptimizerSpec:
+    """``lookahead-<name>``: the base's chain inside a Lookahead transform (k, alpha)."""
     # RMSprop has an ``alpha`` of its own: Lookahead's is then ``lookahead_alpha``.
     alpha = "lookahead_alpha" if "alpha" in base.defaults else "alpha"
-    composed = replace(
+
+    def recipe(**hp: Any) -> Transform:
+        k, slow_step = hp.pop("k"), hp.pop(alpha)
+        return lookahead(base.recipe(**hp), k, slow_step)
+
+    return replace(
         base,
         name="lookahead-" + base.name,
+        recipe=recipe,
         defaults={**base.defaults, "k": 5, alpha: 0.5},
         checks={**base.checks, "k": spec_checks.positive_int, alpha: spec_checks.closed_unit},
         momentum=None,
         reference="pytorch_optimizer.Lookahead (4.x) around " + base.reference,
         doc=Lookahead.__doc__ + f"\nInner optimizer {base.name!r}:\n\n{base.equations}",
     )
-    return replace(composed, wrapper=functools.partial(Lookahead.around, composed, alpha_key=alpha))
 
 
 @functools.cache
@@ -347,6 +360,4 @@ def create(name: str, params: Any, *, horizon: int | None = None, **hyperparamet
             raise ValueError(f"{name}: horizon must be an integer >= 1; received {horizon!r}")
         if "total_steps" in spec.defaults and hyperparameters.get("total_steps") is None:
             hyperparameters["total_steps"] = horizon
-    if spec.wrapper is not None:
-        return spec.wrapper(params, hyperparameters)
     return Optimizer(params, spec, **hyperparameters)

@@ -20,13 +20,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from optimlab._registry import Registry
 from optimlab._validation import check_nonnegative, check_positive_int
 
 __all__ = [
     "SCHEDULES",
+    "Schedule",
     "constant",
     "cosine",
     "demon",
@@ -35,6 +36,12 @@ __all__ = [
     "step",
     "warmup",
 ]
+
+
+class Schedule(Protocol):
+    """A hyperparameter as a function of the step count (0 at the first step)."""
+
+    def __call__(self, count: int) -> float: ...
 
 
 @dataclass(frozen=True)

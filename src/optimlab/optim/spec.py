@@ -155,8 +155,11 @@ class OptimizerSpec:
     cross_checks : callable, optional
         ``cross_checks(owner, hyperparameters)`` for constraints between
         hyperparameters (``nesterov`` needs ``momentum > 0``).
-    wrapper : callable, optional
-        For wrappers such as Lookahead: ``wrapper(params, hyperparameters) -> Optimizer``.
+    derive : callable, optional
+        ``derive(values, count) -> numbers``: the schedules a composition adds,
+        evaluated by the facade at the group's step ``count`` after the
+        group's own (Demon: ``betas[0]`` replaced by beta_t); the
+        recipe is called with what it returns. ``None``: the values as they are.
     step_counts : {"parameter", "group"}
         Whose age drives the bias corrections and other step-dependent terms.
         ``"parameter"`` (``torch.optim``, qhoptim, and optimizers without such
@@ -174,7 +177,7 @@ class OptimizerSpec:
     reference: str = ""
     momentum: str | None = None
     cross_checks: Callable[[str, Mapping[str, Any]], None] | None = None
-    wrapper: Callable[..., Any] | None = None
+    derive: Callable[[dict[str, Any], int], dict[str, Any]] | None = None
     doc: str = ""
     wd_default: float = 1e-2
     demon_forms: bool = False
@@ -210,6 +213,12 @@ class OptimizerSpec:
                 check(self.name, key, value)
         if self.cross_checks is not None:
             self.cross_checks(self.name, hyperparameters)
+
+    def numbers(self, values: dict[str, Any], count: int) -> dict[str, Any]:
+        """What the recipe is called with at step ``count``: ``values`` (every
+        schedule of the group already evaluated) with the composition's own
+        schedules evaluated too (:attr:`derive`)."""
+        return values if self.derive is None else self.derive(values, count)
 
     @property
     def equations(self) -> str:

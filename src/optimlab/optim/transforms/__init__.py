@@ -1,7 +1,7 @@
 """The transforms named optimizers are built from (see :mod:`optimlab.optim.base`)."""
 
 from optimlab.optim.transforms.decay import AddDecayedWeights, DecoupledWeightDecay
-from optimlab.optim.transforms.moments import ScaleByAdam, ScaleByAdamax
+from optimlab.optim.transforms.moments import ScaleByAdam, ScaleByAdamax, ScaleByQHAdam
 from optimlab.optim.transforms.momentum import QuasiHyperbolicMomentum, Trace
 from optimlab.optim.transforms.rescaling import (
     ScaleByAdadelta,
@@ -22,6 +22,7 @@ __all__ = [
     "ScaleByAdamax",
     "ScaleByLearningRate",
     "ScaleByNAdam",
+    "ScaleByQHAdam",
     "ScaleByRAdam",
     "ScaleByRMSprop",
     "Trace",

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from optimlab.optim.base import (
-    Arrays,
-    PerParam,
-    ScalarOrSchedule,
-    State,
-    value_at,
-    zeros_like_each,
-)
+from optimlab.optim.base import Arrays, PerParam, State, zeros_like_each
+from optimlab.optim.transforms._moments import adam_denominator, bias_corrections, ema_square_
 from optimlab.optim.transforms._torch_ops import global_norm, lerp_
 
 
@@ -76,7 +68,7 @@ class ScaleByAdan:
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
         state["count"] = t = state["count"] + 1
         b1, b2, b3, eps = self.b1, self.b2, self.b3, self.eps
-        bc1, bc2, bc3_sqrt = 1.0 - b1**t, 1.0 - b2**t, math.sqrt(1.0 - b3**t)
+        bc1, bc2, bc3 = bias_corrections(t, b1, b2, b3)
         clip = self.clip_factor(updates)
         previous = state["previous"]
         for i, g in enumerate(updates):
@@ -90,14 +82,9 @@ class ScaleByAdan:
             lerp_(delta, diff, 1.0 - b2)
             diff *= b2
             diff += out  # g_t + b2 (g_t - g_{t-1})
-            diff *= diff
-            diff *= 1.0 - b3
-            n *= b3
-            n += diff
+            ema_square_(n, diff, b3, scratch=diff)
             np.negative(out, out=diff)  # stored for the next step: -g_t
-            np.sqrt(n, out=out)
-            out /= bc3_sqrt
-            out += eps
+            adam_denominator(n, bc3, eps, out)
             direction = m * (1.0 / bc1)
             direction += delta * (b2 / bc2)
             np.divide(direction, out, out=out)
@@ -122,19 +109,17 @@ class ProximalWeightDecay:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
-    def __init__(self, weight_decay: ScalarOrSchedule, lr: ScalarOrSchedule) -> None:
-        self.weight_decay, self.lr = weight_decay, lr
+    def __init__(self, weight_decay: float, lr: float) -> None:
+        self.weight_decay, self.lr = float(weight_decay), float(lr)
 
     def init(self, params: Arrays) -> State:
-        return {"count": 0, "out": zeros_like_each(params)}
+        return {"out": zeros_like_each(params)}
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        count = state["count"]
-        state["count"] = count + 1
-        c = value_at(self.lr, count) * value_at(self.weight_decay, count)
+        c = self.lr * self.weight_decay
         if c == 0.0:
             return updates
         for u, p, out in zip(updates, params, state["out"], strict=True):

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from optimlab.optim.base import Arrays, State, buffers
+from optimlab.optim.transforms._moments import adam_denominator, bias_corrections, ema_square_
 from optimlab.optim.transforms._torch_ops import lerp_
 
 
@@ -37,7 +38,7 @@ class ScaleByAdEMAMix:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
     def __init__(
@@ -64,22 +65,17 @@ class ScaleByAdEMAMix:
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
         state["count"] = t = state["count"] + 1
         b1, b2, eps = self.b1, self.b2, self.eps
-        bc1, bc2_sqrt = 1.0 - b1**t, math.sqrt(1.0 - b2**t)
+        bc1, bc2 = bias_corrections(t, b1, b2)
         alpha_t, b3_t = self.schedules(t)
         for g, m, v, slow, out in zip(
             updates, state["m"], state["v"], state["slow"], state["out"], strict=True
         ):
             lerp_(m, g, 1.0 - b1, scratch=out)
-            np.multiply(g, g, out=out)
-            out *= 1.0 - b2
-            v *= b2
-            v += out
+            ema_square_(v, g, b2, scratch=out)
             lerp_(slow, g, 1.0 - b3_t, scratch=out)
             direction = m / bc1
             direction += alpha_t * slow
-            np.sqrt(v, out=out)
-            out /= bc2_sqrt
-            out += eps
+            adam_denominator(v, bc2, eps, out)
             np.divide(direction, out, out=out)
         return state["out"]
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimlab.optim.base import Arrays, ScalarOrSchedule, State, buffers, value_at
+from optimlab.optim.base import Arrays, State, buffers
+from optimlab.optim.transforms._moments import ema_square_
 from optimlab.optim.transforms._torch_ops import lerp_
 
 
@@ -26,8 +27,8 @@ class ScaleByADOPT:
     ``clip_exponent`` is pytorch_optimizer's ``clip_lambda = lambda step:
     step ** 0.25`` written as its exponent (the paper's stabilising clip,
     with a bound growing in :math:`t`); ``None`` disables clipping (``clip_lambda=None``). Other
-    ``clip_lambda`` functions are not offered. ``b1`` may be a schedule
-    (Demon): without a bias correction a changing :math:`\beta_1` is exact.
+    ``clip_lambda`` functions are not offered. Demon decays ``b1``: without a
+    bias correction a changing :math:`\beta_1` is exact.
 
     The step count :math:`t` is the parameter group's, not each parameter's: the
     reference (pytorch_optimizer's ``ADOPT``) keeps it in ``group["step"]`` on
@@ -35,23 +36,22 @@ class ScaleByADOPT:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
     def __init__(
-        self, b1: ScalarOrSchedule = 0.9, b2: float = 0.9999, eps: float = 1e-6,
+        self, b1: float = 0.9, b2: float = 0.9999, eps: float = 1e-6,
         clip_exponent: float | None = 0.25,
     ) -> None:  # fmt: skip
-        self.b1, self.b2, self.eps = b1, float(b2), float(eps)
+        self.b1, self.b2, self.eps = float(b1), float(b2), float(eps)
         self.clip_exponent = None if clip_exponent is None else float(clip_exponent)
 
     def init(self, params: Arrays) -> State:
         return buffers(params, "m", "v", "out")
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        count = state["count"]
-        b1, b2 = value_at(self.b1, count), self.b2
-        state["count"] = t = count + 1
+        b1, b2 = self.b1, self.b2
+        state["count"] = t = state["count"] + 1  # the group's steps (pytorch_optimizer's)
         clip = None if self.clip_exponent is None else float(t) ** self.clip_exponent
         for g, m, v, out in zip(updates, state["m"], state["v"], state["out"], strict=True):
             if t == 1:
@@ -65,10 +65,7 @@ class ScaleByADOPT:
             if clip is not None:
                 np.clip(out, -clip, clip, out=out)
             lerp_(m, out, 1.0 - b1)
-            np.multiply(g, g, out=out)
-            out *= 1.0 - b2
-            v *= b2
-            v += out
+            ema_square_(v, g, b2, scratch=out)
             np.copyto(out, m)
         return state["out"]
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from optimlab.optim.base import Arrays, State, zeros_like_each
+from optimlab.optim.transforms._moments import adam_denominator, bias_corrections, ema_square_
 from optimlab.optim.transforms._torch_ops import lerp_, rectification
 
 
@@ -43,7 +42,7 @@ class ScaleByBelief:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
     def __init__(
@@ -68,28 +67,24 @@ class ScaleByBelief:
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
         state["count"] = t = state["count"] + 1
         b1, b2, eps = self.b1, self.b2, self.eps
-        bc1, bc2_sqrt = 1.0 - b1**t, math.sqrt(1.0 - b2**t)
+        bc1, bc2 = bias_corrections(t, b1, b2)
         rt, n_sma = rectification(t, b2, self.threshold, self.degenerated_to_sgd)
         for i, g in enumerate(updates):
             m, s, out = state["m"][i], state["s"][i], state["out"][i]
             lerp_(m, g, 1.0 - b1, scratch=out)
             np.subtract(g, m, out=out)
-            out *= out
-            out *= 1.0 - b2
-            s *= b2
-            s += out
+            ema_square_(s, out, b2, scratch=out)  # the residual's: the "belief"
             s += eps
             second = s
             if self.ams_bound:
                 second = state["s_max"][i]
                 np.maximum(second, s, out=second)
-            np.sqrt(second, out=out)
             if not self.rectify:
-                out /= bc2_sqrt
-                out += eps
+                adam_denominator(second, bc2, eps, out)
                 np.divide(m, out, out=out)
                 out *= 1.0 / bc1
             elif n_sma >= self.threshold:
+                np.sqrt(second, out=out)
                 out += eps
                 np.divide(m, out, out=out)
                 out *= rt / bc1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimlab.optim.base import Arrays, ScalarOrSchedule, State, value_at, zeros_like_each
+from optimlab.optim.base import Arrays, State, zeros_like_each
 
 
 class AddDecayedWeights:
@@ -15,18 +15,17 @@ class AddDecayedWeights:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
-    def __init__(self, weight_decay: ScalarOrSchedule) -> None:
-        self.weight_decay = weight_decay
+    def __init__(self, weight_decay: float) -> None:
+        self.weight_decay = float(weight_decay)
 
     def init(self, params: Arrays) -> State:
-        return {"count": 0, "out": zeros_like_each(params)}
+        return {"out": zeros_like_each(params)}
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        wd = value_at(self.weight_decay, state["count"])
-        state["count"] += 1
+        wd = self.weight_decay
         if wd == 0.0:
             return updates
         out = state["out"]
@@ -52,20 +51,21 @@ class DecoupledWeightDecay:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
+    #: The one exception to "inputs are read only" (see :mod:`optimlab.optim.base`):
+    #: the decay is applied to the parameters in place, before the rest of the chain.
+    writes_params = True
 
-    def __init__(self, weight_decay: ScalarOrSchedule, lr: ScalarOrSchedule) -> None:
-        self.weight_decay = weight_decay
-        self.lr = lr
+    def __init__(self, weight_decay: float, lr: float) -> None:
+        self.weight_decay = float(weight_decay)
+        self.lr = float(lr)
 
     def init(self, params: Arrays) -> State:
-        return {"count": 0}
+        return {}
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        count = state["count"]
-        state["count"] = count + 1
-        factor = 1.0 - value_at(self.lr, count) * value_at(self.weight_decay, count)
+        factor = 1.0 - self.lr * self.weight_decay
         if factor != 1.0:
             for p in params:
                 p *= factor

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimlab.optim.base import Arrays, ScalarOrSchedule, State, buffers, value_at
+from optimlab.optim.base import Arrays, State, buffers
+from optimlab.optim.transforms._moments import ema_square_
 from optimlab.optim.transforms._torch_ops import global_norm, rectification
 
 #: pytorch_optimizer's ``Lamb.clamp``: the weight norm in the trust ratio is capped here.
@@ -54,13 +55,13 @@ class ScaleByLamb:
     elementwise = False  # the trust ratio takes the norm of each whole parameter
 
     def __init__(
-        self, lr: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-6,
-        *, weight_decay: ScalarOrSchedule = 0.0, rectify: bool = False,
+        self, lr: float = 1e-3, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-6,
+        *, weight_decay: float = 0.0, rectify: bool = False,
         degenerated_to_sgd: bool = False, n_sma_threshold: float = 5, grad_averaging: bool = True,
         max_grad_norm: float = 1.0, adam: bool = False, pre_norm: bool = False,
     ) -> None:  # fmt: skip
-        self.lr, self.b1, self.b2, self.eps = lr, float(b1), float(b2), float(eps)
-        self.weight_decay, self.rectify = weight_decay, bool(rectify)
+        self.lr, self.b1, self.b2, self.eps = float(lr), float(b1), float(b2), float(eps)
+        self.weight_decay, self.rectify = float(weight_decay), bool(rectify)
         self.degenerated_to_sgd, self.threshold = bool(degenerated_to_sgd), float(n_sma_threshold)
         self.grad_averaging, self.max_grad_norm = bool(grad_averaging), float(max_grad_norm)
         self.adam, self.pre_norm = bool(adam), bool(pre_norm)
@@ -69,9 +70,8 @@ class ScaleByLamb:
         return buffers(params, "m", "v", "out")
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        count = state["count"]
-        lr, wd = value_at(self.lr, count), value_at(self.weight_decay, count)
-        state["count"] = t = count + 1
+        lr, wd = self.lr, self.weight_decay
+        state["count"] = t = state["count"] + 1  # the group's steps (pytorch_optimizer's)
         b1, b2, eps = self.b1, self.b2, self.eps
         b3 = 1.0 - b1 if self.grad_averaging else 1.0
         rt, n_sma = 1.0, 0.0
@@ -88,10 +88,7 @@ class ScaleByLamb:
             g = g * scale if scale != 1.0 else g
             m *= b1
             m += b3 * g
-            np.multiply(g, g, out=out)
-            out *= 1.0 - b2
-            v *= b2
-            v += out
+            ema_square_(v, g, b2, scratch=out)
             if self.rectify and step_size <= 0.0:
                 out.fill(0.0)
                 continue

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimlab.optim.base import (
-    Arrays,
-    PerParam,
-    ScalarOrSchedule,
-    State,
-    value_at,
-    zeros_like_each,
-)
+from optimlab.optim.base import Arrays, PerParam, State, zeros_like_each
+from optimlab.optim.transforms._moments import ema_
 
 
 class Trace:
@@ -22,31 +16,28 @@ class Trace:
         b_t = \mu_t b_{t-1} + (1 - \tau) g_t \quad (b_1 = g_1), \qquad
         d_t = g_t + \mu_t b_t \ \text{(Nesterov)} \ \text{or} \ b_t
 
-    ``momentum`` (:math:`\mu`) may be a schedule (Demon). A step whose
+    ``momentum`` (:math:`\mu_t`) is this step's (Demon decays it). A step whose
     :math:`\mu_t = 0` passes the gradient through and leaves the buffer alone,
     as PyTorch does.
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
-    def __init__(
-        self, momentum: ScalarOrSchedule, dampening: float = 0.0, nesterov: bool = False
-    ) -> None:
-        self.momentum = momentum
+    def __init__(self, momentum: float, dampening: float = 0.0, nesterov: bool = False) -> None:
+        self.momentum = float(momentum)
         self.dampening = float(dampening)
         self.nesterov = bool(nesterov)
 
     def init(self, params: Arrays) -> State:
-        state = {"count": 0, "buf": PerParam([None] * len(params))}
+        state = {"buf": PerParam([None] * len(params))}
         if self.nesterov:  # without Nesterov the buffer itself is the output
             state["out"] = zeros_like_each(params)
         return state
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        mu = value_at(self.momentum, state["count"])
-        state["count"] += 1
+        mu = self.momentum
         if mu == 0.0:
             return updates
         bufs, out = state["buf"], state.get("out")
@@ -88,23 +79,20 @@ class QuasiHyperbolicMomentum:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
-    def __init__(self, momentum: ScalarOrSchedule, nu: float) -> None:
-        self.momentum = momentum
+    def __init__(self, momentum: float, nu: float) -> None:
+        self.momentum = float(momentum)
         self.nu = float(nu)
 
     def init(self, params: Arrays) -> State:
-        return {"count": 0, "buf": zeros_like_each(params), "out": zeros_like_each(params)}
+        return {"buf": zeros_like_each(params), "out": zeros_like_each(params)}
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        beta = value_at(self.momentum, state["count"])
-        state["count"] += 1
-        nu = self.nu
+        beta, nu = self.momentum, self.nu
         for g, buf, o in zip(updates, state["buf"], state["out"], strict=True):
-            buf *= beta
-            buf += (1.0 - beta) * g
+            ema_(buf, g, beta, scratch=o)
             np.multiply(buf, nu, out=o)
             if nu != 1.0:
                 o += (1.0 - nu) * g

@@ -1,4 +1,4 @@
-"""Muon: momentum orthogonalised by a Newton-Schulz iteration, AdamW for the rest."""
+"""Muon: momentum orthogonalised by a Newton-Schulz iteration (for matrix parameters)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from optimlab.optim.base import (
-    Arrays,
-    PerParam,
-    ScalarOrSchedule,
-    State,
-    value_at,
-    zeros_like_each,
-)
+from optimlab.optim.base import Arrays, State, zeros_like_each
 from optimlab.optim.transforms._torch_ops import lerp, lerp_
 
 Coefficients = tuple[float, float, float]
@@ -118,77 +111,44 @@ def newton_schulz(
 
 
 class ScaleByMuon:
-    r"""Muon (Jordan et al., "Muon: An optimizer for hidden layers in neural networks",
-    2024, https://kellerjordan.github.io/posts/muon/; Liu et al., "Muon is Scalable for
-    LLM Training", arXiv:2502.16982), as ``pytorch_optimizer.Muon``; the update it
-    returns carries the learning rates.
+    r"""Muon's direction for matrix parameters (Jordan et al., "Muon: An optimizer for
+    hidden layers in neural networks", 2024, https://kellerjordan.github.io/posts/muon/;
+    Liu et al., "Muon is Scalable for LLM Training", arXiv:2502.16982), as
+    ``pytorch_optimizer.Muon``'s ``use_muon`` groups.
 
-    Parameters with ``ndim >= 2`` (viewed as ``(shape[0], -1)``, so a
-    convolution kernel is ``(out, in * kh * kw)``):
+    Each parameter (``ndim >= 2``) is viewed as a ``(shape[0], -1)`` matrix, so a
+    convolution kernel is ``(out, in * kh * kw)``:
 
     .. math::
 
         b_t &= \mu b_{t-1} + (1-\mu) g_t, \qquad
         u_t = (1-\mu) g_t + \mu b_t \ \text{(nesterov)} \ \text{or} \ b_t \\
-        \theta_t &= \theta_{t-1} - \eta \, s \, \operatorname{NS}(u_t), \qquad
+        d_t &= s \, \operatorname{NS}(u_t), \qquad
         s = \sqrt{\max(1, \text{rows}/\text{cols})} \ \text{or} \
             0.2 \sqrt{\max(\text{rows}, \text{cols})} \ (\text{use\_adjusted\_lr, Moonlight})
 
-    with :func:`newton_schulz` (``ns_steps``, ``ns_coeffs``) in the
-    parameter's dtype. Parameters with ``ndim < 2`` (biases, gains, scalars)
-    get AdamW with the ``adamw_*`` hyperparameters:
-
-    .. math::
-
-        m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \quad
-        v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2, \quad
-        \theta_t = \theta_{t-1} - \frac{\eta_a}{1-\beta_1^t}
-                   \frac{m_t}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon_a}
-
-    Weight decay, before the update: decoupled (default)
-    :math:`\theta \leftarrow (1 - \eta\lambda)\theta` with each kind's own
-    learning rate and decay (``weight_decay``, ``adamw_wd``), or coupled
-    :math:`g \leftarrow g + \lambda\theta` with ``weight_decouple=False``.
-
-    Differences from pytorch_optimizer: the reference needs parameter groups
-    with a ``use_muon`` flag and leaves the choice to the user (putting a
-    1-D parameter in a Muon group normalises it as an ``(n, 1)`` matrix, a
-    0-D one fails); optimlab routes by ``ndim``. Embeddings and output layers,
-    which Jordan recommends giving to AdamW, are 2-D and get Muon here unless
-    put in a group of their own with other settings. The Newton-Schulz
-    iteration runs in the parameter's dtype, not bfloat16.
-    ``ns_method='gram_newton_schulz'``, ``maximize`` and ``cautious`` are not offered.
-
-    The step count :math:`t` is the parameter group's, not each parameter's: the
-    reference (pytorch_optimizer's ``Muon``) keeps it in ``group["step"]`` on
-    purpose, so a parameter that skips steps is debiased by the group's age.
+    with :func:`newton_schulz` (``ns_steps``, ``ns_coeffs``) in the parameter's
+    dtype (pytorch_optimizer: bfloat16); both interpolations use
+    ``torch.lerp``'s formula. The learning rate is a link of its own after this
+    one (``-lr d_t``); pytorch_optimizer multiplies by the adjusted rate
+    :math:`\eta s` instead, the same up to one rounding. No step count: Muon
+    has no bias correction. ``ns_method='gram_newton_schulz'``, ``maximize``
+    and ``cautious`` are not offered.
     """
 
     elementwise = False  # Newton-Schulz acts on whole matrices
 
     def __init__(
-        self, lr: ScalarOrSchedule = 2e-2, momentum: ScalarOrSchedule = 0.95,
-        weight_decay: ScalarOrSchedule = 0.0, weight_decouple: bool = True,
-        nesterov: bool = True, ns_steps: int = 5,
+        self, momentum: float = 0.95, nesterov: bool = True, ns_steps: int = 5,
         ns_coeffs: str | Coefficients | Sequence[Coefficients] = "original",
-        use_adjusted_lr: bool = False, adamw_lr: ScalarOrSchedule = 3e-4,
-        adamw_betas: tuple[float, float] = (0.9, 0.95), adamw_wd: ScalarOrSchedule = 0.0,
-        adamw_eps: float = 1e-10,
+        use_adjusted_lr: bool = False,
     ) -> None:  # fmt: skip
-        self.lr, self.momentum, self.weight_decay = lr, momentum, weight_decay
-        self.weight_decouple, self.nesterov = bool(weight_decouple), bool(nesterov)
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
         self.ns_steps, self.coefficients = int(ns_steps), ns_coefficients(ns_coeffs)
         self.use_adjusted_lr = bool(use_adjusted_lr)
-        self.adamw_lr, self.adamw_wd, self.adamw_eps = adamw_lr, adamw_wd, float(adamw_eps)
-        self.b1, self.b2 = float(adamw_betas[0]), float(adamw_betas[1])
 
     def init(self, params: Arrays) -> State:
-        return {
-            "count": 0,
-            "m": zeros_like_each(params),  # Muon's momentum buffer, or AdamW's first moment
-            "v": PerParam(np.zeros_like(p) if p.ndim < 2 else None for p in params),
-            "out": zeros_like_each(params),
-        }
+        return {"m": zeros_like_each(params), "out": zeros_like_each(params)}
 
     def lr_ratio(self, shape: tuple[int, ...]) -> float:
         """The shape factor :math:`s` of the learning rate of a matrix parameter."""
@@ -198,48 +158,25 @@ class ScaleByMuon:
         return math.pow(max(1.0, rows / cols), 0.5)
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        count = state["count"]
-        state["count"] = t = count + 1
-        lr, wd = value_at(self.lr, count), value_at(self.weight_decay, count)
-        mu = value_at(self.momentum, count)
-        alr, awd = value_at(self.adamw_lr, count), value_at(self.adamw_wd, count)
-        for i, (g, p, out) in enumerate(zip(updates, params, state["out"], strict=True)):
-            m, muon = state["m"][i], p.ndim >= 2
-            g = self._decay(g, p, lr if muon else alr, wd if muon else awd)
-            if muon:
-                lerp_(m, g, 1.0 - mu, scratch=out)
-                if self.nesterov:
-                    lerp(g, m, mu, out=out)
-                else:
-                    np.copyto(out, m)
-                rows = p.shape[0]
-                ortho = newton_schulz(out.reshape(rows, -1), self.ns_steps, self.coefficients)
-                np.multiply(ortho.reshape(p.shape), -(lr * self.lr_ratio(p.shape)), out=out)
+        mu = self.momentum
+        for g, p, m, out in zip(updates, params, state["m"], state["out"], strict=True):
+            lerp_(m, g, 1.0 - mu, scratch=out)
+            if self.nesterov:
+                lerp(g, m, mu, out=out)
             else:
-                v = state["v"][i]
-                lerp_(m, g, 1.0 - self.b1, scratch=out)
-                lerp_(v, g * g, 1.0 - self.b2, scratch=out)
-                np.sqrt(v, out=out)
-                out /= (1.0 - self.b2**t) ** 0.5
-                out += self.adamw_eps
-                np.divide(m, out, out=out)
-                out *= -alr / (1.0 - self.b1**t)
+                np.copyto(out, m)
+            ortho = newton_schulz(out.reshape(p.shape[0], -1), self.ns_steps, self.coefficients)
+            np.multiply(ortho.reshape(p.shape), self.lr_ratio(p.shape), out=out)
         return state["out"]
-
-    def _decay(self, g: np.ndarray, p: np.ndarray, lr: float, wd: float) -> np.ndarray:
-        if wd == 0.0:
-            return g
-        if self.weight_decouple:
-            p *= 1.0 - wd * lr
-            return g
-        return g + wd * p if wd > 0.0 else g
 
     def __repr__(self) -> str:
         return (
-            f"scale_by_muon(lr={self.lr!r}, momentum={self.momentum!r}, "
-            f"weight_decay={self.weight_decay!r}, weight_decouple={self.weight_decouple}, "
-            f"nesterov={self.nesterov}, ns_steps={self.ns_steps}, "
-            f"ns_coeffs={self.coefficients!r}, use_adjusted_lr={self.use_adjusted_lr}, "
-            f"adamw_lr={self.adamw_lr!r}, adamw_betas=({self.b1}, {self.b2}), "
-            f"adamw_wd={self.adamw_wd!r}, adamw_eps={self.adamw_eps})"
+            f"scale_by_muon(momentum={self.momentum!r}, nesterov={self.nesterov}, "
+            f"ns_steps={self.ns_steps}, ns_coeffs={self.coefficients!r}, "
+            f"use_adjusted_lr={self.use_adjusted_lr})"
         )
+
+
+def matrix_or_not(param: np.ndarray) -> str:
+    """Muon's routing: ``"muon"`` for parameters with ``ndim >= 2``, ``"adamw"`` for the rest."""
+    return "muon" if param.ndim >= 2 else "adamw"

@@ -6,15 +6,8 @@ import math
 
 import numpy as np
 
-from optimlab.optim.base import (
-    Arrays,
-    ScalarOrSchedule,
-    State,
-    buffers,
-    counters,
-    value_at,
-    zeros_like_each,
-)
+from optimlab.optim.base import Arrays, State, buffers, counters, zeros_like_each
+from optimlab.optim.transforms._moments import bias_corrections, ema_, ema_square_
 
 
 class ScaleByAdagrad:
@@ -29,7 +22,7 @@ class ScaleByAdagrad:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
     def __init__(
@@ -81,40 +74,36 @@ class ScaleByRMSprop:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
     def __init__(
         self, alpha: float = 0.99, eps: float = 1e-8, *, centered: bool = False,
-        momentum: ScalarOrSchedule = 0.0,
+        momentum: float = 0.0,
     ) -> None:  # fmt: skip
         self.alpha, self.eps, self.centered, self.momentum = (
             float(alpha),
             float(eps),
             bool(centered),
-            momentum,
+            float(momentum),
         )
 
     def init(self, params: Arrays) -> State:
-        state = {"count": 0, "v": zeros_like_each(params), "out": zeros_like_each(params)}
+        state = {"v": zeros_like_each(params), "out": zeros_like_each(params)}
         if self.centered:
             state["g_avg"] = zeros_like_each(params)
-        if callable(self.momentum) or float(self.momentum) != 0.0:
+        if self.momentum != 0.0:
             state["buf"] = zeros_like_each(params)
         return state
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        mu = value_at(self.momentum, state["count"])
-        state["count"] += 1
-        alpha = self.alpha
+        mu, alpha = self.momentum, self.alpha
         for i, g in enumerate(updates):
             v, out = state["v"][i], state["out"][i]
-            v *= alpha
-            v += (1.0 - alpha) * (g * g)
+            ema_square_(v, g, alpha, scratch=out)
             if self.centered:
                 g_avg = state["g_avg"][i]
-                g_avg *= alpha
-                g_avg += (1.0 - alpha) * g
+                ema_(g_avg, g, alpha, scratch=out)
                 np.subtract(v, g_avg * g_avg, out=out)
                 np.sqrt(out, out=out)
             else:
@@ -148,7 +137,7 @@ class ScaleByAdadelta:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
     def __init__(self, rho: float = 0.9, eps: float = 1e-6) -> None:
@@ -160,14 +149,12 @@ class ScaleByAdadelta:
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
         rho, eps = self.rho, self.eps
         for g, v, u, out in zip(updates, state["v"], state["u"], state["out"], strict=True):
-            v *= rho
-            v += (1.0 - rho) * (g * g)
+            ema_square_(v, g, rho, scratch=out)
             np.add(u, eps, out=out)
             np.sqrt(out, out=out)
             out /= np.sqrt(v + eps)
             out *= g
-            u *= rho
-            u += (1.0 - rho) * (out * out)
+            ema_square_(u, out, rho, scratch=np.empty_like(out))
         return state["out"]
 
     def __repr__(self) -> str:
@@ -193,7 +180,7 @@ class ScaleByNAdam:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
     def __init__(
@@ -227,11 +214,9 @@ class ScaleByNAdam:
             products[i] = prod = products[i] * mu
             c_grad = (1.0 - mu) / (1.0 - prod)
             c_mom = mu_next / (1.0 - prod * mu_next)
-            bc2 = 1.0 - b2**t
-            m *= b1
-            m += (1.0 - b1) * g
-            v *= b2
-            v += (1.0 - b2) * (g * g)
+            (bc2,) = bias_corrections(t, b2)
+            ema_(m, g, b1, scratch=out)
+            ema_square_(v, g, b2, scratch=out)
             denom = np.sqrt(v / bc2)
             denom += self.eps
             np.multiply(g, c_grad, out=out)
@@ -264,7 +249,7 @@ class ScaleByRAdam:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
     def __init__(self, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> None:
@@ -281,17 +266,15 @@ class ScaleByRAdam:
             zip(updates, state["m"], state["v"], state["out"], strict=True)
         ):
             steps[i] = t = steps[i] + 1
-            bc1, bc2 = 1.0 - b1**t, 1.0 - b2**t
+            bc1, bc2 = bias_corrections(t, b1, b2)
             rho_t = rho_inf - 2.0 * t * b2**t / bc2
             rect = None
             if rho_t > 5.0:
                 rect = math.sqrt(
                     (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
                 )
-            m *= b1
-            m += (1.0 - b1) * g
-            v *= b2
-            v += (1.0 - b2) * (g * g)
+            ema_(m, g, b1, scratch=out)
+            ema_square_(v, g, b2, scratch=out)
             if rect is None:
                 np.multiply(m, 1.0 / bc1, out=out)
             else:

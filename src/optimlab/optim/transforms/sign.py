@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimlab.optim.base import Arrays, ScalarOrSchedule, State, value_at, zeros_like_each
+from optimlab.optim.base import Arrays, State, zeros_like_each
 from optimlab.optim.transforms._torch_ops import lerp, lerp_
 
 
@@ -20,30 +20,26 @@ class ScaleByLion:
     :math:`\operatorname{sign}(0) = 0`. No bias correction and no
     :math:`\epsilon`; every coordinate of the step has magnitude 1 (times the
     learning rate), so Lion wants a learning rate 3-10x smaller than AdamW's.
-    Both interpolations use ``torch.lerp``'s formula. ``b1`` may be a schedule
-    (Demon decays it; with no bias correction a changing :math:`\beta_1` needs
-    no correction either).
+    Both interpolations use ``torch.lerp``'s formula. Demon decays ``b1``
+    (with no bias correction a changing :math:`\beta_1` needs no correction either).
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
-    def __init__(self, b1: ScalarOrSchedule = 0.9, b2: ScalarOrSchedule = 0.99) -> None:
-        self.b1, self.b2 = b1, b2
+    def __init__(self, b1: float = 0.9, b2: float = 0.99) -> None:
+        self.b1, self.b2 = float(b1), float(b2)
 
     def init(self, params: Arrays) -> State:
         return {
-            "count": 0,
             "m": zeros_like_each(params),
             "out": zeros_like_each(params),
             "scratch": zeros_like_each(params),  # so that no step allocates
         }
 
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        count = state["count"]
-        b1, b2 = value_at(self.b1, count), value_at(self.b2, count)
-        state["count"] = count + 1
+        b1, b2 = self.b1, self.b2
         for g, m, out, scratch in zip(
             updates, state["m"], state["out"], state["scratch"], strict=True
         ):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from optimlab.optim.base import Arrays, State, zeros_like_each
+from optimlab.optim.transforms._moments import adam_denominator, bias_corrections
 from optimlab.optim.transforms._torch_ops import lerp_
 
 
@@ -32,7 +31,7 @@ class ScaleByYogi:
     """
 
     #: Each output element depends on the same element of the inputs only, so the
-    #: facade may update a large parameter block by block (see ``optim.base.BLOCK``).
+    #: facade may update a large parameter block by block (see ``optim._blocks.BLOCK``).
     elementwise = True
 
     def __init__(
@@ -51,7 +50,7 @@ class ScaleByYogi:
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
         state["count"] = t = state["count"] + 1
         b1, b2, eps = self.b1, self.b2, self.eps
-        bc1, bc2_sqrt = 1.0 - b1**t, math.sqrt(1.0 - b2**t)
+        bc1, bc2 = bias_corrections(t, b1, b2)
         for g, m, v, out in zip(updates, state["m"], state["v"], state["out"], strict=True):
             g2 = np.multiply(g, g, out=out)
             lerp_(m, g, 1.0 - b1)
@@ -60,9 +59,7 @@ class ScaleByYogi:
             change *= -(1.0 - b2)
             change *= g2
             v += change
-            np.sqrt(v, out=out)
-            out /= bc2_sqrt
-            out += eps
+            adam_denominator(v, bc2, eps, out)
             np.divide(m, out, out=out)
             out *= 1.0 / bc1
         return state["out"]
