@@ -569,6 +569,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _terminate)
+        # Also when started with SIGINT ignored (a shell's background job): kill -INT works.
+        previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return args.handler(args)
     except BrokenPipeError:  # `optimlab optimizers | head`
@@ -585,6 +587,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)
 
 
 if __name__ == "__main__":

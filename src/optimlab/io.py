@@ -29,20 +29,35 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w"):
     path = Path(path)
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_open: mode must be 'w' or 'wb'; received mode={mode!r}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _unwritable(path, exc) from exc
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; results are not
     try:
-        with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        try:
+            with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as f:
+                yield f
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:  # full disk, file-size limit, read-only file system...
+            if getattr(exc, "names_the_file", False):
+                raise
+            raise _unwritable(path, exc) from exc
     except BaseException:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
         raise
+
+
+def _unwritable(path: Path, exc: OSError) -> OSError:
+    """The same error, saying which file could not be written and why."""
+    error = OSError(exc.errno, f"{path} could not be written: {exc.strerror or exc}")
+    error.names_the_file = True  # type: ignore[attr-defined]
+    return error
 
 
 def _umask() -> int:

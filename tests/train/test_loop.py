@@ -175,3 +175,34 @@ def test_bad_fit_arguments(kwargs, error, pattern):
     args = {"epochs": 1, "batch_size": 8, "rng": np.random.default_rng(0), **kwargs}
     with pytest.raises(error, match=pattern):
         fit(model, nn.SoftmaxCrossEntropy(), opt, blobs(20, 1), None, **args)
+
+
+class GrowingLoss(nn.SoftmaxCrossEntropy):
+    """Cross-entropy scaled by a factor that jumps after the first epoch's batches: a loss
+    that stays finite yet grows a millionfold, as a blown-up run's can."""
+
+    def __init__(self, batches_per_epoch: int, jump: float) -> None:
+        super().__init__()
+        self.calls, self.per_epoch, self.jump = 0, batches_per_epoch, jump
+
+    def forward(self, logits, y):
+        self.calls += 1
+        scale = 1.0 if self.calls <= self.per_epoch else self.jump
+        return scale * super().forward(logits, y)
+
+
+@pytest.mark.parametrize(("jump", "diverged"), [(2e6, True), (5e5, False)])
+def test_a_loss_a_million_times_the_first_epochs_is_divergence(jump, diverged):
+    from optimlab.train.loop import DIVERGENCE_FACTOR
+
+    assert DIVERGENCE_FACTOR == 1e6
+    model = small_model(0)
+    opt = optim.create("sgd", model.parameters(), lr=1e-6)  # barely moves: the loss is the scale
+    history = fit(
+        model, GrowingLoss(600 // 32 + 1, jump), opt, blobs(600, 1), None, epochs=3,
+        batch_size=32, rng=np.random.default_rng(0), progress=False,
+    )  # fmt: skip
+    assert history.diverged is diverged
+    assert len(history.epochs) == (1 if diverged else 3)
+    if diverged:
+        assert history.diverged_at_epoch == 2

@@ -57,9 +57,18 @@ SCORED = ("done", "diverged")
 
 # -- the store ------------------------------------------------------------------------
 def results_db(source: str | os.PathLike[str]) -> Path:
-    """``OUT/results.db`` for an output folder ``OUT``; a file path as it is."""
+    """``OUT/results.db`` for an output folder ``OUT``; a file path as it is.
+
+    ``StoreError`` (creating nothing) when there is no such database.
+    """
     path = Path(source)
-    return path / "results.db" if path.is_dir() else path
+    db = path / "results.db" if path.is_dir() else path
+    if not db.is_file():
+        raise StoreError(
+            f"{source}: no results database here (expected a sweep's folder holding "
+            "results.db, written by optimlab compare)"
+        )
+    return db
 
 
 def sweep_settings(store: Store) -> dict[str, Any]:

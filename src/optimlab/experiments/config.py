@@ -260,6 +260,19 @@ class SweepConfig:
             )
         for name in self.optimizers:
             spec = resolve(name)
+            own = {k: v for k, v in self.per_optimizer.get(name, {}).items() if k not in RUN_KEYS}
+            try:
+                check_hyperparameter_names(spec, own)
+            except ValueError as exc:
+                where = f"{self.source}: [optimizer.{name}]" if self.source else "compare"
+                key = next(k for k in own if k not in spec.defaults)
+                close = difflib.get_close_matches(key, [*RUN_KEYS, *spec.defaults], n=2)
+                hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+                run_keys = ", ".join(f"{k} ({t})" for k, t in RUN_KEY_TYPES.items())
+                raise ValueError(
+                    f"{where}: unknown key {key!r}{hint} (expected {run_keys}, or a "
+                    f"hyperparameter of {name}: {', '.join(spec.defaults)})"
+                ) from exc
             grid = self.grid(name)
             if not grid:
                 raise ValueError(
@@ -276,18 +289,6 @@ class SweepConfig:
             schedule, warmup = self.schedule_of(name)
             SCHEDULES.get(schedule)
             _positive_ints("warmup", [warmup], allow_zero=True)
-            own = {k: v for k, v in self.per_optimizer.get(name, {}).items() if k not in RUN_KEYS}
-            try:
-                check_hyperparameter_names(spec, own)
-            except ValueError as exc:
-                where = f"{self.source}: [optimizer.{name}]" if self.source else "compare"
-                key = next(k for k in own if k not in spec.defaults)
-                close = difflib.get_close_matches(key, [*RUN_KEYS, *spec.defaults], n=2)
-                hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-                raise ValueError(
-                    f"{where}: unknown key {key!r}{hint} (expected {', '.join(RUN_KEYS)} or a "
-                    f"hyperparameter of {name}: {', '.join(spec.defaults)})"
-                ) from exc
             if "lr" in own or "lr" in self.hyperparameters:
                 raise ValueError("compare: give learning rates with --lrs (or lrs = [...]), not lr")
             spec.check({**self.hyperparameters_of(name), "lr": grid[0]})

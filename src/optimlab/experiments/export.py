@@ -67,10 +67,23 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[tuple[Any, ...
     with atomic_open(path, "w") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows(
-            [("" if v is None else repr(v) if isinstance(v, float) else v) for v in row]
-            for row in rows
-        )
+        writer.writerows([_csv_cell(v) for v in row] for row in rows)
+
+
+#: A cell a spreadsheet would run as a formula when it starts with one of these.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any) -> Any:
+    """Numbers as they are (floats exactly, by ``repr``); text that a spreadsheet would
+    take for a formula (``=``, ``+``, ``-``, ``@``...) behind a ``'``."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _write_json(path: Path, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:

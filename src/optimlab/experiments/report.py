@@ -34,6 +34,7 @@ from optimlab.experiments.analysis import (
 from optimlab.experiments.store import Store
 from optimlab.experiments.sweep_plots import plot_sweep
 from optimlab.io import atomic_write
+from optimlab.train.loop import DIVERGENCE_FACTOR
 
 Block = tuple[Any, ...]
 FIGURE_TITLES = {
@@ -69,8 +70,8 @@ def write_report(
     """
     db = results_db(source)
     out = Path(out_dir) if out_dir is not None else db.parent
-    out.mkdir(parents=True, exist_ok=True)
-    with Store(db, readonly=True) as store:
+    with Store(db, readonly=True) as store:  # checked before any folder is made
+        out.mkdir(parents=True, exist_ok=True)
         settings = sweep_settings(store)
         cells = summarize(store)
         figures = plot_sweep(store, out, cells=cells)
@@ -308,7 +309,12 @@ def _problems(runs: Sequence[Mapping[str, Any]], cells: Sequence[Cell]) -> list[
                 what,
             ]
         )
-    blocks: list[Block] = [("h", 2, "Diverged and failed runs")]
+    blocks: list[Block] = [
+        ("h", 2, "Diverged and failed runs"),
+        ("p", f"A run diverged when a training or validation loss was not finite, or when an "
+              f"epoch's training loss exceeded {DIVERGENCE_FACTOR:g} times the first epoch's; "
+              "it is scored at chance from there on."),
+    ]  # fmt: skip
     if not rows:
         return [*blocks, ("p", "None.")]
     headers = ["run", "optimizer", "lr", "seed", "status", "epoch diverged / error"]
@@ -355,8 +361,24 @@ def _one_line(text: str, limit: int = 200) -> str:
 
 
 # -- rendering ------------------------------------------------------------------------
+#: Markdown code spans: what the report's own text writes between backticks.
+CODE_SPAN = re.compile(r"(`[^`]*`)")
+
+
+def _md_text(text: str) -> str:
+    """``text`` safe in Markdown, whatever the database put in it: outside code spans,
+    ``& < >`` become entities (no raw HTML) and ``* [ ] \\`` are escaped (no emphasis,
+    no links); inside a code span nothing is interpreted anyway."""
+    parts = CODE_SPAN.split(text)
+    for i in range(0, len(parts), 2):  # the even parts are outside code spans
+        part = parts[i].replace("\\", "\\\\")
+        part = part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        parts[i] = re.sub(r"([*\[\]])", r"\\\1", part)
+    return "".join(parts)
+
+
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    return _md_text(text).replace("|", "\\|")
 
 
 def to_markdown(blocks: Sequence[Block]) -> str:
@@ -364,11 +386,11 @@ def to_markdown(blocks: Sequence[Block]) -> str:
     parts = []
     for kind, *rest in blocks:
         if kind == "h":
-            parts.append(f"{'#' * rest[0]} {rest[1]}")
+            parts.append(f"{'#' * rest[0]} {_md_text(rest[1])}")
         elif kind == "p":
-            parts.append(rest[0])
+            parts.append(_md_text(rest[0]))
         elif kind == "ul":
-            parts.append("\n".join(f"- {item}" for item in rest[0]))
+            parts.append("\n".join(f"- {_md_text(item)}" for item in rest[0]))
         elif kind == "table":
             headers, rows = rest
             lines = ["| " + " | ".join(map(_md_cell, headers)) + " |", "|" + "---|" * len(headers)]

@@ -127,7 +127,10 @@ class Store:
             if check != "ok":
                 raise sqlite3.DatabaseError(f"quick_check: {check}")
         except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc):
+            damaged = ("malformed", "not a database", "quick_check", "corrupt")
+            if isinstance(exc, sqlite3.OperationalError) and not any(
+                word in str(exc) for word in damaged
+            ):
                 raise StoreError(_unwritable(self.path, exc)) from exc
             raise StoreError(
                 f"{self.path}: damaged or unreadable results database ({exc}); expected an "
@@ -309,6 +312,12 @@ def _unwritable(path: Path, exc: Exception) -> str:
         cause = "it, its folder or its journal is read-only"
     elif "full" in text:
         cause = "the disk is full"
+    elif "disk I/O error" in text:
+        cause = (
+            "the file system refused the write (a full disk, a file-size limit or a failing device)"
+        )
+    elif "unable to open" in text:
+        cause = "it cannot be opened (is its folder missing or not accessible?)"
     elif "locked" in text or "busy" in text:
         cause = "another process holds it"
     else:

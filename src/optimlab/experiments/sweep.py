@@ -242,8 +242,8 @@ def _run(
     dask: str | None, remote: Any, progress: bool | None, command_line: Sequence[str],
 ) -> SweepOutcome:  # fmt: skip
     problem = PROBLEMS.get(config.problem)
-    config.write(out / "config.toml")
-    store.record_invocation(command_line)
+    store.record_invocation(command_line)  # the store first: if it cannot be written,
+    # config.toml stays as it was
     store.set_settings({
         "num_classes": DATASETS.get(problem.dataset).num_classes,
         "target_accuracy": config.target_accuracy or problem.target_accuracy,
@@ -252,6 +252,7 @@ def _run(
     })  # fmt: skip
     texts = sources(specs[0].plugins) if specs else {}  # shipped with every epoch
     store.add_runs(spec.row() for spec in specs)
+    config.write(out / "config.toml")
     checkpoints = out / "checkpoints"
     checkpoints.mkdir(exist_ok=True)
     outcome = SweepOutcome(out=out, total=len(specs))

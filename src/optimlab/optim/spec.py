@@ -24,9 +24,15 @@ def _number(owner: str, name: str, value: Any) -> float:
     return float(value)
 
 
+def _finite(owner: str, name: str, value: Any, v: float) -> None:
+    if math.isinf(v):
+        raise ValueError(f"{owner}: {name} must be finite; received {name}={value!r}")
+
+
 def nonnegative(owner: str, name: str, value: Any) -> None:
     """``value >= 0`` and finite (learning rates, weight decay...)."""
     v = _number(owner, name, value)
+    _finite(owner, name, value, v)
     if not 0.0 <= v < math.inf:
         raise ValueError(f"{owner}: {name} must be >= 0; received {name}={value!r}")
 
@@ -34,6 +40,7 @@ def nonnegative(owner: str, name: str, value: Any) -> None:
 def positive(owner: str, name: str, value: Any) -> None:
     """``value > 0`` and finite (eps...)."""
     v = _number(owner, name, value)
+    _finite(owner, name, value, v)
     if not 0.0 < v < math.inf:
         raise ValueError(f"{owner}: {name} must be > 0; received {name}={value!r}")
 

@@ -107,8 +107,10 @@ def fit(
         back with ``optimizer.train()`` when it starts.
 
         **Divergence guard**: when a training loss (or the validation loss)
-        is NaN or infinite the run stops at once, is marked ``diverged`` with
-        ``diverged_at_epoch``, and keeps the epochs before.
+        is NaN or infinite, or an epoch's training loss exceeds
+        :data:`DIVERGENCE_FACTOR` times the first epoch's, the run stops at
+        once, is marked ``diverged`` with ``diverged_at_epoch``, and keeps the
+        epochs before.
     """
     check_positive_int("fit", "epochs", epochs)
     check_positive_int("fit", "batch_size", batch_size)
@@ -131,7 +133,14 @@ def fit(
                 optimizer.train()
             else:
                 val_loss, val_acc = math.nan, math.nan
-        if not math.isfinite(train_loss) or (val is not None and not math.isfinite(val_loss)):
+        blown_up = bool(history.epochs) and train_loss > (
+            DIVERGENCE_FACTOR * history.epochs[0].train_loss
+        )
+        if (
+            not math.isfinite(train_loss)
+            or (val is not None and not math.isfinite(val_loss))
+            or blown_up
+        ):
             history.diverged, history.diverged_at_epoch = True, epoch
             break
         record = EpochRecord(
@@ -148,6 +157,11 @@ def fit(
             break
     optimizer.eval()  # leave the model with the weights it should be evaluated with
     return history
+
+
+#: An epoch whose mean training loss exceeds this many times the first epoch's diverged
+#: (a loss that grows a millionfold has left the problem, even while still finite).
+DIVERGENCE_FACTOR = 1e6
 
 
 def _train_epoch(
