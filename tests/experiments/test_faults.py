@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sweep_rows import epoch_rows
 
 OPTIMLAB = str(Path(sys.executable).with_name("optimlab"))
 BASE = ["--problem", "fmnist-logreg", "--optimizers", "sgd,adam", "--lrs", "0.01",
@@ -140,7 +141,7 @@ def test_a_checkpoint_copied_from_another_run_is_refused(tmp_path):
     first[first.index("--epochs") + 1] = "3"
     proc = optimlab("compare", *args)
     assert proc.returncode == 0, proc.stderr
-    reference = {r: rows for r, rows in epochs_by_run(out).items()}
+    reference = epochs_by_run(out)
     a, b = run_ids(out)[:2]
     # Make run b resumable from epoch 1, then give it run a's checkpoint.
     with sqlite3.connect(out / "results.db") as db:
@@ -167,16 +168,8 @@ def test_an_unreadable_checkpoint_restarts_its_run(sweep):
     assert epochs_by_run(sweep) == reference
 
 
-def epochs_by_run(out: Path) -> dict[str, list]:
-    with sqlite3.connect(out / "results.db") as db:
-        rows = db.execute(
-            "SELECT run_id, epoch, train_loss, val_loss, val_accuracy FROM epochs "
-            "ORDER BY run_id, epoch"
-        ).fetchall()
-    found: dict[str, list] = {}
-    for row in rows:
-        found.setdefault(row[0], []).append(row[1:])
-    return found
+def epochs_by_run(out: Path) -> list[tuple]:
+    return epoch_rows(out / "results.db")
 
 
 # -- signals, locks, leftovers -------------------------------------------------------------
