@@ -427,6 +427,9 @@ def test_bad_values_leave_an_existing_store_untouched(sweep, change, message):
         (["--hidden", "128,,64"], "without empty items; received '128,,64'"),
         (["--hidden", ""], "without empty items; received ''"),
         (["--lr", "0"], "train: --lr must be finite and > 0"),
+        (["--epochs", str(2**63)], "train: epochs must be at most 2**63 - 1"),
+        (["--seed", str(2**64)], "train: seed must be at most 2**63 - 1"),
+        (["--batch-size", str(2**63)], "train: batch_size must be at most 2**63 - 1"),
     ],
 )
 def test_train_refuses_bad_values_before_writing(tmp_path, args, message):

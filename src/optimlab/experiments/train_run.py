@@ -23,6 +23,7 @@ import optimlab
 from optimlab._validation import check_positive_int
 from optimlab.data import DATASETS
 from optimlab.experiments import plugins as plugin_files
+from optimlab.experiments.config import MAX_INT
 from optimlab.experiments.problems import PROBLEMS
 from optimlab.experiments.run import RunConfig, build
 from optimlab.io import ensure_writable_dir, write_json
@@ -97,6 +98,12 @@ class TrainConfig:
             check_positive_int("train", "train_subset", self.train_subset)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"train: seed must be an integer >= 0; received seed={self.seed!r}")
+        for name in ("epochs", "batch_size", "train_subset", "seed", "warmup"):
+            value = getattr(self, name)
+            if value is not None and value > MAX_INT:
+                raise ValueError(
+                    f"train: {name} must be at most 2**63 - 1; received {name}={value!r}"
+                )
 
     def model_kwargs(self) -> dict[str, Any]:
         if self.model == "mlp":
