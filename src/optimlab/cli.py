@@ -170,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of the training set held out for validation",
     )
     train.add_argument("--train-subset", type=int, help="train on the first N examples only")
+    train.add_argument(
+        "--threads", type=int, default=1,
+        help="BLAS threads (default 1, as every sweep worker: the same numbers as compare, bit "
+        "for bit; more can be faster for the CNN, with float32 results that differ in the "
+        "last bits)",
+    )  # fmt: skip
     _plugin_option(train)
     train.add_argument("--out", required=True, help="folder for history.json and the plots")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -566,6 +572,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(_join_negative_points(sys.argv[1:] if argv is None else argv))
+    if args.command == "train":
+        if args.threads < 1:
+            parser.error(f"argument --threads: expected an integer >= 1; received {args.threads}")
+        from optimlab import _threads
+
+        _threads.limit_before_numpy(args.threads)
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _terminate)

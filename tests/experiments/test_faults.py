@@ -430,6 +430,7 @@ def test_bad_values_leave_an_existing_store_untouched(sweep, change, message):
         (["--epochs", str(2**63)], "train: epochs must be at most 2**63 - 1"),
         (["--seed", str(2**64)], "train: seed must be at most 2**63 - 1"),
         (["--batch-size", str(2**63)], "train: batch_size must be at most 2**63 - 1"),
+        (["--threads", "0"], "argument --threads: expected an integer >= 1; received 0"),
     ],
 )
 def test_train_refuses_bad_values_before_writing(tmp_path, args, message):

@@ -26,6 +26,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from optimlab import _threads as blas_threads
 from optimlab.data import DATASETS
 from optimlab.experiments import checkpoint
 from optimlab.experiments.config import RunSpec, SweepConfig
@@ -36,13 +37,7 @@ from optimlab.experiments.runner import run_epoch
 from optimlab.experiments.store import Store
 from optimlab.io import atomic_write, ensure_writable_dir
 
-SINGLE_THREAD = {
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "VECLIB_MAXIMUM_THREADS": "1",
-    "NUMEXPR_NUM_THREADS": "1",
-}
+SINGLE_THREAD = blas_threads.settings(1)
 
 
 @dataclass
