@@ -164,6 +164,7 @@ def run_sweep(
             existing.check_problem(config.problem)
             check_same_settings(existing, specs)
     remote = None if dask is None or local_dask else DaskWorkers(dask)  # reachable?
+    finished = False
     try:
         out = ensure_writable_dir(out)
         with SweepLock(out):
@@ -171,16 +172,15 @@ def run_sweep(
             store = Store(database)
             try:
                 store.claim_problem(config.problem)
-                return _run(config, specs, out, store, workers, dask, remote, progress,
-                            command_line)  # fmt: skip
+                outcome = _run(config, specs, out, store, workers, dask, remote, progress,
+                               command_line)  # fmt: skip
             finally:
                 store.close()
-    except BaseException:
+        finished = True
+        return outcome
+    finally:
         if remote is not None:
-            remote.close(abort=True)
-        raise
-    if remote is not None:
-        remote.close()
+            remote.close(abort=not finished)
 
 
 def check_dask_address(dask: str | None) -> bool:
