@@ -318,8 +318,19 @@ def _sweep_config(args: argparse.Namespace) -> Any:
     if args.tune:
         config.tune = True
     config.hyperparameters.update(dict(args.overrides))
-    config.plugins += [p for p in args.plugins if p not in config.plugins]
+    _add_plugins(config, args.plugins)
     return config
+
+
+def _add_plugins(config: Any, plugins: list[str]) -> None:
+    """The command line's plugins after the file's: files as absolute paths (the sweep's
+    config.toml is read again from another folder), modules by name."""
+    from pathlib import Path
+
+    for plugin in plugins:
+        entry = str(Path(plugin).resolve()) if plugin.endswith(".py") else plugin
+        if entry not in config.plugins:
+            config.plugins.append(entry)
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -443,7 +454,7 @@ def _study(args: argparse.Namespace) -> int:
         from optimlab.experiments.sweep import run_sweep
 
         config = study_config(args.config)
-        config.plugins += [p for p in args.plugins if p not in config.plugins]
+        _add_plugins(config, args.plugins)
         print(f"seed study: {len(config.runs())} runs of {config.problem} into {args.out}")
         outcome = run_sweep(
             config, args.out, workers=args.workers, dask=args.dask,

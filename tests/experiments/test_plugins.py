@@ -72,6 +72,15 @@ def test_a_plugin_optimizer_runs_in_spawned_workers(with_processes):
     assert numbers[("signum", 0, 2)] != numbers[("sgd", 0, 2)]
 
 
+def test_the_sweep_file_written_to_out_names_the_plugin_by_absolute_path(plugin_file, tmp_path):
+    """A relative --plugin is stored absolute: OUT/config.toml is read from elsewhere."""
+    out = tmp_path / "out"
+    proc = compare(out, "--optimizers", "signum", "--plugin", plugin_file.name, "--seeds", "0",
+                   "--epochs", "1", cwd=plugin_file.parent)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert SweepConfig.from_toml(out / "config.toml").plugins == [str(plugin_file)]
+
+
 def test_the_run_records_the_plugin_with_its_sha256(with_processes, plugin_file):
     import hashlib
 
