@@ -452,8 +452,9 @@ def test_train_refuses_bad_values_before_writing(tmp_path, args, message):
         ),
         ("lrs = 0.001\n", "lrs must be a list of numbers; received lrs = 0.001"),
         ("seeds = 3\n", "seeds must be a list of integers; received seeds = 3"),
-        ('tune = "yes"\n', 'tune must be a true or false; received tune = "yes"'),
+        ('tune = "yes"\n', 'tune must be true or false; received tune = "yes"'),
         ('val_fraction = "0.1"\n', 'val_fraction must be a number; received val_fraction = "0.1"'),
+        ('epochs = "10"\n', 'epochs must be an integer; received epochs = "10"'),
         (
             'optimizers = ["sgd"]\n[optimizer.sgd]\nlrss = [0.1]\n',
             "[optimizer.sgd]: unknown key 'lrss'; did you mean 'lrs'",

@@ -93,17 +93,26 @@ def _is(value: Any, kind: str) -> bool:
     return checks[kind](value)
 
 
+def _named(kind: str) -> str:
+    """``kind`` with its article: "an integer", "a list of numbers", "true or false"."""
+    if kind == "true or false":
+        return kind
+    return ("an " if kind[0] in "aeiou" else "a ") + kind
+
+
 def _check_types(path: Any, data: dict[str, Any]) -> None:
     """``ValueError`` naming the file, the key, the type it takes and the value received."""
     for key, value in data.items():
         kind = KEY_TYPES[key]
         if not _is(value, kind):
-            raise ValueError(f"{path}: {key} must be a {kind}; received {key} = {_shown(value)}")
+            raise ValueError(
+                f"{path}: {key} must be {_named(kind)}; received {key} = {_shown(value)}"
+            )
     for name, section in data.get("optimizer", {}).items():
         for key, kind in RUN_KEY_TYPES.items():
             if key in section and not _is(section[key], kind):
                 raise ValueError(
-                    f"{path}: [optimizer.{name}] {key} must be a {kind}; received "
+                    f"{path}: [optimizer.{name}] {key} must be {_named(kind)}; received "
                     f"{key} = {_shown(section[key])}"
                 )
 
