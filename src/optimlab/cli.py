@@ -328,7 +328,8 @@ def _add_plugins(config: Any, plugins: list[str]) -> None:
     from pathlib import Path
 
     for plugin in plugins:
-        entry = str(Path(plugin).resolve()) if plugin.endswith(".py") else plugin
+        is_file = plugin.endswith(".py") and Path(plugin).is_file()
+        entry = str(Path(plugin).resolve()) if is_file else plugin  # else: named as given
         if entry not in config.plugins:
             config.plugins.append(entry)
 
