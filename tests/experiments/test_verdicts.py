@@ -117,3 +117,18 @@ def test_bad_options_are_named():
         compare_pair(a, a, rope=-1)
     with pytest.raises(ValueError, match=r"a against b: each needs at least two seeds"):
         compare_pair({0: 1.0}, {0: 1.0})
+
+
+def test_a_pair_that_holm_makes_undetermined_says_how_many_seeds_would_tell():
+    """Alone p = 0.024 (better). With copies of both, four comparisons tie at that p and
+    two are identical; Holm multiplies the smallest by the six comparisons made."""
+    a = seeds([0.856, 0.862, 0.859, 0.861, 0.857])
+    b = seeds([0.853, 0.858, 0.852, 0.851, 0.855])
+    alone = compare_pair(a, b, rope=0.0)
+    assert alone.verdict == "better" and alone.seeds_needed is None
+    result = verdicts({"a": a, "b": b, "a2": dict(a), "b2": dict(b)}, rope=0.0)
+    by = {(c.a, c.b): c for c in result}
+    ab = by[("a", "b")]
+    assert ab.p_adjusted == pytest.approx(6 * alone.p)
+    assert ab.verdict == "undetermined" and ab.seeds_needed is not None and ab.seeds_needed > 5
+    assert by[("a", "a2")].verdict == "equivalent" and by[("a", "a2")].seeds_needed is None

@@ -42,6 +42,7 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -113,13 +114,23 @@ def seeds_needed(difference: float, spread: float, *, alpha: float = ALPHA,
     return None
 
 
-def compare_pair(
+def compare_pair(a: Mapping[int, float], b: Mapping[int, float], **options: Any) -> Comparison:
+    """Compare the per-seed values ``a`` and ``b`` (``{seed: value}``); ``p_adjusted`` is
+    ``p`` (one comparison) until :func:`verdicts` adjusts it for all of them.
+
+    Options: ``names=("a", "b")``, ``metric``, ``higher_is_better=True``,
+    ``rope`` (default :data:`ROPE_ACCURACY`), ``confidence=0.95``, ``alpha=0.05``,
+    ``seed=0`` (of the bootstrap and permutation draws).
+    """
+    return _compare(a, b, **options)[0]
+
+
+def _compare(
     a: Mapping[int, float], b: Mapping[int, float], *, names: tuple[str, str] = ("a", "b"),
     metric: str = "best_val_accuracy", higher_is_better: bool = True, rope: float = ROPE_ACCURACY,
     confidence: float = 0.95, alpha: float = ALPHA, seed: int = 0,
-) -> Comparison:  # fmt: skip
-    """Compare the per-seed values ``a`` and ``b`` (``{seed: value}``); ``p_adjusted`` is
-    ``p`` (one comparison) until :func:`verdicts` adjusts it for all of them."""
+) -> tuple[Comparison, int | None]:  # fmt: skip
+    """:func:`compare_pair`, and the seeds needed whatever the verdict (None: equivalent)."""
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1); received confidence={confidence!r}")
     if not rope >= 0:
@@ -176,16 +187,16 @@ def compare_pair(
     verdict = _verdict(sign * difference, (sign * ci[0], sign * ci[1]), p, rope, alpha)
     if not higher_is_better:
         improvement = 1.0 - improvement  # P(A better than B): A lower
-    needed = None
-    if verdict == "undetermined":
-        target = max(abs(difference), rope) if rope > 0 else abs(difference)
-        needed = seeds_needed(target, spread, alpha=alpha)
-    return Comparison(
+    # Computed for every pair that is not equivalent: verdicts() may turn one undetermined.
+    target = max(abs(difference), rope) if rope > 0 else abs(difference)
+    needed = seeds_needed(target, spread, alpha=alpha) if verdict != "equivalent" else None
+    comparison = Comparison(
         a=names[0], b=names[1], metric=metric, difference=difference,
         ci=(float(ci[0]), float(ci[1])), p=p, p_adjusted=p, p_permutation=p_perm,
-        verdict=verdict, seeds=n, seeds_needed=needed, paired=paired,
-        p_improvement=improvement, ci_method=method,
+        verdict=verdict, seeds=n, seeds_needed=needed if verdict == "undetermined" else None,
+        paired=paired, p_improvement=improvement, ci_method=method,
     )  # fmt: skip
+    return comparison, needed
 
 
 def verdicts(
@@ -194,18 +205,18 @@ def verdicts(
     """Every unordered pair of ``values`` (``{optimizer: {seed: value}}``), in the order
     given, with Holm-adjusted p-values and the verdicts they imply."""
     names = list(values)
-    pairs = [
-        compare_pair(values[a], values[b], names=(a, b), alpha=alpha, **options)  # type: ignore[arg-type]
+    compared = [
+        _compare(values[a], values[b], names=(a, b), alpha=alpha, **options)  # type: ignore[arg-type]
         for a, b in itertools.combinations(names, 2)
     ]
+    pairs = [c for c, _ in compared]
     adjusted = holm([c.p for c in pairs])
     rope = float(options.get("rope", ROPE_ACCURACY))  # type: ignore[arg-type]
     sign = 1.0 if options.get("higher_is_better", True) else -1.0
     result = []
-    for c, p_adj in zip(pairs, adjusted, strict=True):
+    for (c, needed), p_adj in zip(compared, adjusted, strict=True):
         verdict = _verdict(sign * c.difference, (sign * c.ci[0], sign * c.ci[1]), p_adj, rope,
                            alpha)  # fmt: skip
-        needed = c.seeds_needed
         if verdict != "undetermined":
             needed = None
         result.append(
