@@ -47,7 +47,6 @@ from optimlab.experiments.run import RunConfig, run_id
 from optimlab.io import atomic_write
 from optimlab.nn.init import INITIALIZERS
 from optimlab.optim import resolve
-from optimlab.optim.optimizer import check_hyperparameter_names
 from optimlab.optim.schedules import SCHEDULES
 
 #: Keys of an ``[optimizer.NAME]`` section that are not hyperparameters.
@@ -270,18 +269,16 @@ class SweepConfig:
         for name in self.optimizers:
             spec = resolve(name)
             own = {k: v for k, v in self.per_optimizer.get(name, {}).items() if k not in RUN_KEYS}
-            try:
-                check_hyperparameter_names(spec, own)
-            except ValueError as exc:
+            unknown = [k for k in own if k not in spec.defaults]
+            if unknown:  # a section key: a run key or a hyperparameter, both suggested
                 where = f"{self.source}: [optimizer.{name}]" if self.source else "compare"
-                key = next(k for k in own if k not in spec.defaults)
-                close = difflib.get_close_matches(key, [*RUN_KEYS, *spec.defaults], n=2)
+                close = difflib.get_close_matches(unknown[0], [*RUN_KEYS, *spec.defaults], n=2)
                 hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
                 run_keys = ", ".join(f"{k} ({t})" for k, t in RUN_KEY_TYPES.items())
                 raise ValueError(
-                    f"{where}: unknown key {key!r}{hint} (expected {run_keys}, or a "
+                    f"{where}: unknown key {unknown[0]!r}{hint} (expected {run_keys}, or a "
                     f"hyperparameter of {name}: {', '.join(spec.defaults)})"
-                ) from exc
+                )
             grid = self.grid(name)
             if not grid:
                 raise ValueError(

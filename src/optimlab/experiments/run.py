@@ -218,7 +218,6 @@ def run_data(run: RunConfig) -> Any:
 
 def build(run: RunConfig, texts: Mapping[str, str] | None = None) -> Built:
     """Model, loss, optimizer, batch generator and data of ``run``, at their initial state."""
-    plugin_files.load(run.plugins, texts)  # before anything can fail on an unknown name
     splits = run_data(run)
     _, model_name, kwargs, _ = run.task()
     init_seq, batch_seq = np.random.SeedSequence(run.seed).spawn(2)
