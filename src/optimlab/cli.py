@@ -102,6 +102,50 @@ def _plugin_option(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+#: ``--metric`` of the verdicts: the keys of ``optimlab.experiments.sweep_verdicts.METRICS``.
+VERDICT_METRICS = ("best", "final", "test")
+
+
+def confidence_level(text: str) -> float:
+    """``"0.9"`` or ``"90"`` (percent) -> ``0.9``."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a confidence level such as 0.95 or 95; received {text!r}"
+        ) from None
+    if 1 < value < 100:
+        value /= 100
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a confidence level in (0, 1) or a percentage in (1, 100), such as 0.95 "
+            f"or 95; received {text!r}"
+        )
+    return value
+
+
+def _verdict_options(parser: argparse.ArgumentParser) -> None:
+    """``--metric``, ``--rope`` and ``--confidence`` of the verdicts (verdicts.json).
+
+    The metric names are those of ``sweep_verdicts.METRICS``, written out: importing
+    it would import NumPy before ``--threads`` can set the BLAS threads.
+    """
+    parser.add_argument(
+        "--metric", default="best", choices=VERDICT_METRICS,
+        help="the per-seed value the verdicts compare: best (the best epoch's validation "
+        "accuracy, default), final (the last epoch's) or test (the last epoch's test accuracy)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--rope", type=float, metavar="WIDTH",
+        help="region of practical equivalence, in the metric's units (accuracy as a fraction; "
+        "default 0.001 = 0.1 points): 'equivalent' needs the whole interval within +-WIDTH",
+    )  # fmt: skip
+    parser.add_argument(
+        "--confidence", type=confidence_level, default=0.95, metavar="LEVEL",
+        help="level of the bootstrap intervals, e.g. 0.95 or 95 (default 95%%)",
+    )  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     from optimlab import __version__
 
@@ -211,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--dask", help="a Dask scheduler address, or local:N for a local cluster")
     compare.add_argument("--out", help="the sweep's folder (results.db, plots, report)")
     compare.add_argument("--quiet", action="store_true", help="no progress bar")
+    _verdict_options(compare)
     compare.add_argument(
         "--no-report", action="store_true",
         help="only run and store the sweep; build plots and report later with optimlab report",
@@ -221,11 +266,15 @@ def build_parser() -> argparse.ArgumentParser:
         "report", help="rebuild the plots and the report of a sweep from its database"
     )
     report.add_argument("out", help="the sweep's folder (holding results.db)")
+    _verdict_options(report)
     report.set_defaults(handler=_report)
 
     export = commands.add_parser("export", help="write a sweep's tables as files")
     export.add_argument("out", help="the sweep's folder (holding results.db)")
-    export.add_argument("--format", default="csv", help="csv (default)")
+    export.add_argument(
+        "--format", default="csv", help="csv (default) or json: runs, epochs and verdicts"
+    )
+    _verdict_options(export)
     export.set_defaults(handler=_export)
 
     paths = commands.add_parser(
@@ -343,7 +392,9 @@ def _compare(args: argparse.Namespace) -> int:
     if not args.out:
         raise ValueError("--out is required: the folder of the sweep's database and report")
     from optimlab.experiments.sweep import run_sweep
+    from optimlab.experiments.sweep_verdicts import check_options
 
+    check_options(args.metric, args.rope, args.confidence)  # before hours of training
     config = _sweep_config(args)
     outcome = run_sweep(
         config, args.out, workers=args.workers, dask=args.dask,
@@ -354,8 +405,10 @@ def _compare(args: argparse.Namespace) -> int:
         f"{len(outcome.failed)} failed"
     )
     if not args.no_report:
-        md, html = _write_report(args.out)
+        md, html = _write_report(args)
         print(f"report: {html} and {md}")
+    else:
+        print(f"verdicts: {_write_verdicts(args)}")
     if outcome.failed:
         for run_id, error in outcome.failed:
             print(f"failed run {run_id}: {error}", file=sys.stderr)
@@ -363,15 +416,25 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_report(out: str) -> tuple[str, str]:
+def _verdict_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    return {"metric": args.metric, "rope": args.rope, "confidence": args.confidence}
+
+
+def _write_report(args: argparse.Namespace) -> tuple[str, str]:
     from optimlab.experiments.report import write_report
 
-    md, html = write_report(out, out)
+    md, html = write_report(args.out, args.out, **_verdict_kwargs(args))
     return str(md), str(html)
 
 
+def _write_verdicts(args: argparse.Namespace) -> str:
+    from optimlab.experiments.sweep_verdicts import verdicts_of_sweep
+
+    return str(verdicts_of_sweep(args.out, **_verdict_kwargs(args)))
+
+
 def _report(args: argparse.Namespace) -> int:
-    md, html = _write_report(args.out)
+    md, html = _write_report(args)
     print(f"report: {html} and {md}")
     return 0
 
@@ -379,7 +442,7 @@ def _report(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from optimlab.experiments.export import export
 
-    for path in export(args.out, fmt=args.format):
+    for path in export(args.out, fmt=args.format, **_verdict_kwargs(args)):
         print(path)
     return 0
 

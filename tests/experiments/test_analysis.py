@@ -1,4 +1,4 @@
-"""Scores, statistics over seeds, tuning and ranking of a sweep, checked against hand numbers."""
+"""Scores, statistics over seeds and tuning of a sweep, checked against hand numbers."""
 
 from __future__ import annotations
 
@@ -9,22 +9,15 @@ import sys
 
 import pytest
 import sweep_rows
-from hypothesis import given
-from hypothesis import strategies as st
 
 from optimlab.experiments.analysis import (
     Stat,
     curve,
     final_val_accuracy,
-    ranking,
-    regularized_incomplete_beta,
-    student_t_cdf,
     summarize,
     summarize_run,
     sweep_settings,
     tuned,
-    two_sided_p,
-    welch_t_test,
 )
 from optimlab.experiments.store import Store
 
@@ -220,135 +213,7 @@ def test_no_scored_run_means_no_choice(tmp_path):
         add_run(store, "sgd", 0.1, 0, "pending")
         add_run(store, "sgd", 0.2, 0, "failed", error="x")
         choice = tuned(summarize(store))["sgd"]
-        rank = ranking(tuned(summarize(store)))
     assert choice.cell is None and choice.lr is None and not choice.on_edge
-    assert rank.order == () and rank.unranked == ("sgd",)
-
-
-# -- ranking --------------------------------------------------------------------------
-def ranked_store(path, finals):
-    store = Store(path)
-    store.set_settings({"num_classes": 10})
-    for optimizer, values in finals.items():
-        for seed, v in enumerate(values):
-            add_run(store, optimizer, 0.1, seed, "done", [v])
-    return store
-
-
-def test_clearly_better_optimizer_stands_alone(tmp_path):
-    finals = {
-        "best": [0.95, 0.96, 0.94],
-        "noisy1": [0.84, 0.86, 0.85],
-        "noisy2": [0.855, 0.835, 0.845],
-    }
-    with ranked_store(tmp_path / "r.db", finals) as store:
-        rank = ranking(tuned(summarize(store)))
-    assert [c.optimizer for c in rank.order] == ["best", "noisy1", "noisy2"]
-    first, second = rank.adjacent
-    assert first.difference == pytest.approx(0.10)
-    assert first.test.standard_error == pytest.approx(math.sqrt(2 * 0.01**2 / 3))
-    assert first.test.df == pytest.approx(4.0)
-    assert first.within_noise is False and first.test.p < 1e-3
-    assert second.difference == pytest.approx(0.005) and second.within_noise is True
-    assert rank.tied_for_first == ("best",)
-
-
-def test_indistinguishable_optimizers_tie_for_first(tmp_path):
-    finals = {"a": [0.90, 0.86, 0.88], "b": [0.89, 0.85, 0.87], "c": [0.70, 0.71, 0.72]}
-    with ranked_store(tmp_path / "r.db", finals) as store:
-        rank = ranking(tuned(summarize(store)))
-    assert rank.tied_for_first == ("a", "b")
-    assert [c.within_noise for c in rank.versus_best] == [True, False]
-
-
-def test_single_seed_cannot_be_judged(tmp_path):
-    with ranked_store(tmp_path / "r.db", {"a": [0.9], "b": [0.8, 0.81]}) as store:
-        rank = ranking(tuned(summarize(store)))
-    (comparison,) = rank.adjacent
-    assert comparison.test is None and comparison.within_noise is None
-    assert comparison.difference == pytest.approx(0.095)
-    assert rank.tied_for_first == ("a",) and rank.undetermined == ("b",)
-
-
-# -- Student's t and Welch ------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("t", "df", "p"),
-    [
-        (2.0, 5, 0.101939),
-        (2.776445, 4, 0.05),
-        (2.228139, 10, 0.05),
-        (1.0, 1, 0.5),
-        (12.706205, 1, 0.05),
-        (3.674235, 4, 0.021312),
-        (0.0, 7, 1.0),
-    ],
-)
-def test_two_sided_p_known_values(t, df, p):
-    assert two_sided_p(t, df) == pytest.approx(p, abs=2e-6)
-    assert two_sided_p(-t, df) == pytest.approx(p, abs=2e-6)
-
-
-def test_two_sided_p_rounded_critical_value():
-    assert two_sided_p(2.776, 4) == pytest.approx(0.05, abs=1e-4)
-
-
-@pytest.mark.parametrize("t", [-30.0, -2.5, -0.3, 0.0, 0.7, 4.0, 100.0])
-def test_t_cdf_closed_forms(t):
-    assert student_t_cdf(t, 1) == pytest.approx(0.5 + math.atan(t) / math.pi, abs=1e-12)
-    assert student_t_cdf(t, 2) == pytest.approx(0.5 + t / (2 * math.sqrt(2 + t * t)), abs=1e-12)
-    # Many degrees of freedom: the normal distribution (t differs by O(1/df)).
-    assert student_t_cdf(t, 1e5) == pytest.approx(0.5 * math.erfc(-t / math.sqrt(2)), abs=1e-5)
-
-
-@given(st.floats(0.1, 50), st.floats(0.1, 50), st.integers(1, 2**20 - 1))
-def test_incomplete_beta_symmetry_and_range(a, b, k):
-    x = k / 2**20  # 1 - x is exact too
-    value = regularized_incomplete_beta(a, b, x)
-    assert 0.0 <= value <= 1.0
-    assert value + regularized_incomplete_beta(b, a, 1 - x) == pytest.approx(1.0, abs=1e-10)
-
-
-@pytest.mark.parametrize("x", [0.0, 0.01, 0.3, 0.5, 0.77, 0.999, 1.0])
-def test_incomplete_beta_closed_forms(x):
-    assert regularized_incomplete_beta(3.0, 1.0, x) == pytest.approx(x**3, abs=1e-13)
-    assert regularized_incomplete_beta(1.0, 2.5, x) == pytest.approx(1 - (1 - x) ** 2.5, abs=1e-13)
-    assert regularized_incomplete_beta(2.0, 2.0, x) == pytest.approx(3 * x**2 - 2 * x**3, abs=1e-13)
-
-
-@pytest.mark.parametrize(
-    ("call", "message"),
-    [
-        (lambda: student_t_cdf(1.0, 0), "df must be > 0; received df=0"),
-        (lambda: two_sided_p(float("nan"), 3), "t must be a number"),
-        (lambda: regularized_incomplete_beta(1.0, 1.0, 1.5), r"x must be in \[0, 1\]"),
-        (lambda: regularized_incomplete_beta(0.0, 1.0, 0.5), "a and b must be > 0"),
-    ],
-)
-def test_errors_name_the_value(call, message):
-    with pytest.raises(ValueError, match=message):
-        call()
-
-
-def test_welch_equal_variances_textbook_value():
-    test = welch_t_test([1, 2, 3], [4, 5, 6])  # R: t = -3.6742, df = 4, p = 0.02131
-    assert test.t == pytest.approx(-3.674235, abs=1e-6) and test.df == pytest.approx(4.0)
-    assert test.p == pytest.approx(0.021312, abs=1e-6) and not test.within_noise
-
-
-def test_welch_unequal_variances_df():
-    a, b = [10.0, 12.0, 14.0, 16.0], [20.0, 21.0]
-    va, vb = statistics.variance(a) / 4, statistics.variance(b) / 2
-    test = welch_t_test(a, b)
-    assert test.standard_error == pytest.approx(math.sqrt(va + vb))
-    assert test.df == pytest.approx((va + vb) ** 2 / (va**2 / 3 + vb**2 / 1))
-    assert test.difference == pytest.approx(-7.5)
-
-
-def test_welch_constant_samples_and_single_values():
-    assert welch_t_test([0.5, 0.5], [0.5, 0.5]).p == 1.0
-    differ = welch_t_test([0.6, 0.6], [0.5, 0.5])
-    assert (differ.p, differ.standard_error, differ.df, differ.t) == (0.0, 0.0, None, math.inf)
-    assert welch_t_test([0.5], [0.4, 0.6]) is None
 
 
 def test_stat_of_nothing_and_of_one_value():

@@ -60,7 +60,7 @@ def read_csv(path, types):
 
 def test_csv_round_trips_to_the_database_rows(out):
     paths = export(out)
-    assert paths == [out / "runs.csv", out / "epochs.csv"]
+    assert paths == [out / "runs.csv", out / "epochs.csv", out / "verdicts.csv"]
     with Store(out / "results.db", readonly=True) as store:
         runs, epochs = store.runs(), store.epochs()
         run_types, epoch_types = column_types(store, "runs"), column_types(store, "epochs")
@@ -105,7 +105,8 @@ def test_csv_header_order_and_nulls(out):
 
 
 def test_json_export_decodes_json_columns(out):
-    runs_path, epochs_path = export(out, fmt="json")
+    runs_path, epochs_path, verdicts_path = export(out, fmt="json")
+    assert verdicts_path == out / "verdicts.json"
     assert (runs_path.name, epochs_path.name) == ("runs.json", "epochs.json")
     runs = json.loads(runs_path.read_text(encoding="utf-8"))
     with Store(out / "results.db", readonly=True) as store:

@@ -88,12 +88,14 @@ def test_report_files_and_figures(out):
     assert not list(out.glob(".*.tmp"))
 
 
-def test_html_is_self_contained_with_four_embedded_images(out):
+def test_html_is_self_contained_with_five_embedded_images(out):
+    """The four figures of the sweep and the verdict matrix."""
     text = write_report(out / "results.db", out / "elsewhere")[1].read_text(encoding="utf-8")
     images = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
-    assert len(images) == 4
+    assert len(images) == 5
     assert all(base64.b64decode(data)[:8] == PNG for data in images)
-    assert len(re.findall(r"<img\b", text)) == 4
+    assert len(re.findall(r"<img\b", text)) == 5
+    assert (out / "elsewhere" / "verdicts.png").read_bytes()[:8] == PNG
     assert not re.search(r"https?:", text)
     assert not re.search(r"<(link|script)\b", text)
     assert "<style>" in text and "<table>" in text
@@ -143,11 +145,17 @@ def test_markdown_configuration_tables_tuning_and_ranking(out):
     assert "1 done, 1 diverged, 1 failed" in line and "| 37.50 ± 38.89 % |" in line
     assert "| adam | 0.01 | 2 of 3 | inside the grid |" in md
     assert "| sgd | 0.1 | 2 of 2 | ⚠ on the edge: the largest rate of the grid" in md
-    ranking = md.split("## Ranking")[1].split("\n## ")[0]
-    assert "| 1 | adam | 0.01 | 89.00 ± 1.00 % |" in ranking
-    assert "adam vs sgd: difference +8.00 points" in ranking
-    assert "a real difference at the 5% level" in ranking
-    assert "First: adam (better than every other optimizer judged" in ranking
+    ranking = md.split("## Ranking and verdicts")[1].split("\n## ")[0]
+    assert "| 1 | adam | 0.01 | 89.00 ± 1.00 % | 3 | — |" in ranking
+    assert "| 2 | sgd | 0.1 | 81.00 ± 1.00 % | 3 | worse than adam |" in ranking
+    # Every seed is 8 points apart: no spread, an exact difference, better at any level.
+    assert (
+        "| adam | sgd | +8.000 | \\[+8.000, +8.000\\] | 0 | 0 | 0.25 | 1.00 | better | 3 | — |"
+        in ranking
+    )
+    assert "First: adam, better than every other optimizer." in ranking
+    assert "- adam: better than sgd\n- sgd: worse than adam" in ranking
+    assert "| adam | — | better |" in ranking and "| sgd | worse | — |" in ranking
 
 
 def test_single_seed_ranking_says_noise_cannot_be_judged(tmp_path):
@@ -155,7 +163,8 @@ def test_single_seed_ranking_says_noise_cannot_be_judged(tmp_path):
         add_run(store, "adam", 0.01, 0, "done", [0.9])
         add_run(store, "sgd", 0.01, 0, "done", [0.8])
     md = write_report(tmp_path)[0].read_text(encoding="utf-8")
-    assert "adam vs sgd: a single seed: the noise cannot be judged" in md
+    assert "adam: undetermined against sgd (fewer than two seeds)" in md
+    assert "| adam | sgd | +10.000 | — | — | — | — | — | undetermined | 1 | — |" in md
     assert "a single rate: not tuned" in md
     assert "target accuracy: unknown" in md
 

@@ -1,4 +1,4 @@
-"""What a sweep measured: scores per run, statistics per (optimizer, rate), tuning, ranking.
+"""What a sweep measured: scores per run, statistics per (optimizer, rate), tuning.
 
 Pure functions over the rows of a :class:`~optimlab.experiments.store.Store`
 (no plotting, no matplotlib).
@@ -24,11 +24,10 @@ Tuning
     Per optimizer, the rate with the best mean final validation accuracy (ties:
     the smaller rate). An optimum at the smallest or largest rate of a grid of
     two or more rates is *on the edge*: the best rate may lie outside the grid.
-Ranking
-    Optimizers by mean best validation accuracy at their tuned rate. Two means
-    differ beyond the noise of the seeds when Welch's t-test (unequal
-    variances) gives a two-sided p < 0.05; with a single seed on either side
-    the noise cannot be judged.
+Ranking and verdicts
+    :mod:`optimlab.experiments.sweep_verdicts`: every pair of optimizers,
+    paired by seed, with Holm's adjustment (the engine is
+    :mod:`optimlab.experiments.verdicts`).
 """
 
 from __future__ import annotations
@@ -37,19 +36,10 @@ import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from optimlab.experiments.stats import (  # noqa: F401  (re-exported)
-    ALPHA,
-    Stat,
-    Welch,
-    regularized_incomplete_beta,
-    student_t_cdf,
-    two_sided_p,
-    welch_t_test,
-)
+from optimlab.experiments.stats import Stat
 from optimlab.experiments.store import STATUSES, Store, StoreError
 
 SCORED = ("done", "diverged")
@@ -142,6 +132,8 @@ class RunSummary:
     epochs_to_target: int | None
     seconds: float
     epochs: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+    #: The last epoch's test accuracy (chance when diverged); None without a test set.
+    test_accuracy: float | None = None
 
 
 def summarize_run(
@@ -182,7 +174,21 @@ def summarize_run(
         epochs_to_target=reached,
         seconds=float(run.get("seconds") or 0.0),
         epochs=rows,
+        test_accuracy=_final_test_accuracy(run, rows, num_classes),
     )
+
+
+def _final_test_accuracy(
+    run: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], num_classes: int | None
+) -> float | None:
+    """The last epoch's ``test_accuracy`` of a done run, chance for a diverged one that
+    measured any; None when the store holds none (no test set, or an older store)."""
+    measured = [r.get("test_accuracy") for r in rows if r.get("test_accuracy") is not None]
+    if run["status"] == "diverged":
+        return chance_accuracy(num_classes) if measured else None
+    if run["status"] != "done" or not rows:
+        return None
+    return rows[-1].get("test_accuracy")
 
 
 @dataclass(frozen=True)
@@ -281,7 +287,7 @@ def _one_configuration_per_cell(store: Store) -> None:
             )
 
 
-# -- tuning and ranking ---------------------------------------------------------------
+# -- tuning ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class TunedChoice:
     """The rate ``--tune`` picks for one optimizer and where it sits in the grid.
@@ -337,71 +343,6 @@ def tuned(cells: Iterable[Cell]) -> dict[str, TunedChoice]:
             index=None if best is None else best[0],
         )
     return choices
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """``better`` against ``worse`` on best validation accuracy; ``test`` None: one seed."""
-
-    better: str
-    worse: str
-    difference: float
-    test: Welch | None
-
-    @property
-    def within_noise(self) -> bool | None:
-        """True / False at the 5% level; ``None`` when the noise cannot be judged."""
-        return None if self.test is None else self.test.within_noise
-
-
-@dataclass(frozen=True)
-class Ranking:
-    """Optimizers by mean best validation accuracy at their tuned rate.
-
-    ``adjacent[i]`` compares ``order[i]`` with ``order[i + 1]``; ``versus_best``
-    compares the first with each other one. ``tied_for_first``: the best and
-    those not distinguishable from it; ``undetermined``: those whose comparison
-    with the best cannot be judged (a single seed). ``unranked``: no scored run.
-    """
-
-    order: tuple[Cell, ...]
-    adjacent: tuple[Comparison, ...]
-    versus_best: tuple[Comparison, ...]
-    tied_for_first: tuple[str, ...]
-    undetermined: tuple[str, ...]
-    unranked: tuple[str, ...]
-
-
-def compare(better: Cell, worse: Cell) -> Comparison:
-    """Welch's t-test of two cells' best validation accuracies."""
-    a, b = better.best_val_accuracy, worse.best_val_accuracy
-    return Comparison(
-        better.optimizer, worse.optimizer, a.mean - b.mean, welch_t_test(a.values, b.values)
-    )
-
-
-def ranking(choices: Mapping[str, TunedChoice] | Iterable[Cell]) -> Ranking:
-    """Rank tuned cells (the values of :func:`tuned`, or the cells themselves)."""
-    if isinstance(choices, Mapping):
-        cells = [c.cell for c in choices.values() if c.cell is not None]
-        missing = [name for name, c in choices.items() if c.cell is None]
-    else:
-        cells, missing = list(choices), []
-    ranked = [c for c in cells if c.best_val_accuracy.n]
-    missing += [c.optimizer for c in cells if not c.best_val_accuracy.n]
-    ranked.sort(key=lambda c: (-c.best_val_accuracy.mean, c.optimizer))
-    adjacent = tuple(compare(a, b) for a, b in pairwise(ranked))
-    versus_best = tuple(compare(ranked[0], c) for c in ranked[1:])
-    tied = [ranked[0].optimizer] if ranked else []
-    tied += [c.worse for c in versus_best if c.within_noise]
-    return Ranking(
-        order=tuple(ranked),
-        adjacent=adjacent,
-        versus_best=versus_best,
-        tied_for_first=tuple(tied),
-        undetermined=tuple(c.worse for c in versus_best if c.within_noise is None),
-        unranked=tuple(sorted(missing)),
-    )
 
 
 def curve(runs: Iterable[RunSummary], column: str) -> list[tuple[int, Stat]]:

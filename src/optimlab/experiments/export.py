@@ -6,6 +6,12 @@ join), so that one file is enough to plot curves. Floats are written with
 ``repr`` (they read back exactly); NULL is an empty field. ``fmt="json"``
 writes ``runs.json`` and ``epochs.json`` instead: lists of records, NULL as
 ``null``, and the JSON columns ``hyperparameters`` and ``config`` decoded.
+
+Both formats add the verdicts of every pair of optimizers
+(:mod:`optimlab.experiments.sweep_verdicts`): ``verdicts.csv`` has a row per
+comparison (the interval as ``ci_low`` and ``ci_high``, and the options that
+made it: ``rope``, ``confidence``); ``verdicts.json`` is the file
+``optimlab compare`` writes, ``{"metric", "rope", "confidence", "comparisons"}``.
 """
 
 from __future__ import annotations
@@ -19,6 +25,14 @@ from typing import Any
 
 from optimlab.experiments.analysis import results_db
 from optimlab.experiments.store import Store
+from optimlab.experiments.sweep_verdicts import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_METRIC,
+    SweepVerdicts,
+    check_options,
+    store_verdicts,
+    write_verdicts,
+)
 from optimlab.io import atomic_open
 
 FORMATS = ("csv", "json")
@@ -33,8 +47,9 @@ QUERIES = {
 }
 
 
-def export(out_dir: str | os.PathLike[str], fmt: str = "csv") -> list[Path]:
-    """Write ``runs.<fmt>`` and ``epochs.<fmt>`` next to the sweep's ``results.db``.
+def export(out_dir: str | os.PathLike[str], fmt: str = "csv", **options: Any) -> list[Path]:
+    """Write ``runs.<fmt>``, ``epochs.<fmt>`` and ``verdicts.<fmt>`` next to the sweep's
+    ``results.db``.
 
     Parameters
     ----------
@@ -42,14 +57,21 @@ def export(out_dir: str | os.PathLike[str], fmt: str = "csv") -> list[Path]:
         The sweep's output folder (holding ``results.db``) or the database itself.
     fmt : {"csv", "json"}
         The file format.
+    **options
+        ``metric``, ``rope``, ``confidence`` of the verdicts (as for
+        :func:`~optimlab.experiments.sweep_verdicts.sweep_verdicts`).
 
     Returns
     -------
     list of Path
-        The files written (atomically), runs first.
+        The files written (atomically): runs, epochs, verdicts.
     """
     if fmt not in FORMATS:
         raise ValueError(f"export: fmt must be one of {', '.join(FORMATS)}; received fmt={fmt!r}")
+    check_options(
+        options.get("metric", DEFAULT_METRIC), options.get("rope"),
+        options.get("confidence", DEFAULT_CONFIDENCE),
+    )  # fmt: skip
     db = results_db(out_dir)
     paths = []
     with Store(db, readonly=True) as store:
@@ -60,7 +82,32 @@ def export(out_dir: str | os.PathLike[str], fmt: str = "csv") -> list[Path]:
             path = db.parent / f"{table}.{fmt}"
             (_write_csv if fmt == "csv" else _write_json)(path, columns, rows)
             paths.append(path)
+        verdicts = store_verdicts(store, **options)
+    path = db.parent / f"verdicts.{fmt}"
+    if fmt == "json":
+        paths.append(write_verdicts(verdicts, path))
+    else:
+        _write_csv(path, VERDICT_COLUMNS, _verdict_rows(verdicts))
+        paths.append(path)
     return paths
+
+
+#: The columns of verdicts.csv.
+VERDICT_COLUMNS = (
+    "a", "b", "lr_a", "lr_b", "metric", "difference", "ci_low", "ci_high", "p", "p_adjusted",
+    "p_permutation", "verdict", "seeds", "seeds_needed", "paired", "p_improvement",
+    "ci_method", "note", "rope", "confidence",
+)  # fmt: skip
+
+
+def _verdict_rows(verdicts: SweepVerdicts) -> list[tuple[Any, ...]]:
+    rows = []
+    for c in verdicts.comparisons:
+        record = c.record()
+        record["ci_low"], record["ci_high"] = record.pop("ci")
+        record["rope"], record["confidence"] = verdicts.rope, verdicts.confidence
+        rows.append(tuple(record[k] for k in VERDICT_COLUMNS))
+    return rows
 
 
 def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:

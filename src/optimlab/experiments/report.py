@@ -18,13 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from optimlab.experiments.analysis import (
-    ALPHA,
     Cell,
-    Comparison,
-    Ranking,
     Stat,
     TunedChoice,
-    ranking,
     results_db,
     run_config,
     summarize,
@@ -33,6 +29,21 @@ from optimlab.experiments.analysis import (
 )
 from optimlab.experiments.store import Store
 from optimlab.experiments.sweep_plots import plot_sweep
+from optimlab.experiments.sweep_verdicts import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_METRIC,
+    METRICS,
+    MIRROR,
+    Group,
+    SweepVerdicts,
+    check_options,
+    in_group,
+    per_seed,
+    store_verdicts,
+    write_verdicts,
+)
+from optimlab.experiments.verdict_plots import COLORS, figure_name, plot_verdicts, verdict_grid
+from optimlab.experiments.verdicts import ALPHA
 from optimlab.io import atomic_write
 from optimlab.train.loop import DIVERGENCE_FACTOR
 
@@ -52,9 +63,16 @@ CSS = (
 
 
 def write_report(
-    source: str | os.PathLike[str], out_dir: str | os.PathLike[str] | None = None
+    source: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str] | None = None,
+    *,
+    metric: str = DEFAULT_METRIC,
+    rope: float | None = None,
+    confidence: float = DEFAULT_CONFIDENCE,
 ) -> tuple[Path, Path]:
-    """Draw the figures of a sweep and write ``report.md`` and ``report.html``.
+    """Draw the figures of a sweep and write ``report.md``, ``report.html`` and
+    ``verdicts.json`` (see :mod:`optimlab.experiments.sweep_verdicts` for ``metric``,
+    ``rope`` and ``confidence``).
 
     Parameters
     ----------
@@ -68,16 +86,19 @@ def write_report(
     (Path, Path)
         The Markdown and the HTML report, each written atomically.
     """
+    check_options(metric, rope, confidence)
     db = results_db(source)
     out = Path(out_dir) if out_dir is not None else db.parent
     with Store(db, readonly=True) as store:  # checked before any folder is made
-        out.mkdir(parents=True, exist_ok=True)
         settings = sweep_settings(store)
         cells = summarize(store)
-        figures = plot_sweep(store, out, cells=cells)
+        verdicts = store_verdicts(store, metric=metric, rope=rope, confidence=confidence)
+        out.mkdir(parents=True, exist_ok=True)
+        figures = plot_sweep(store, out, cells=cells) + plot_verdicts(verdicts, out)
         runs = store.runs()
         invocations = [dict(r) for r in store.db.execute("SELECT * FROM invocations ORDER BY id")]
-    blocks = report_blocks(settings, runs, cells, invocations, [f.name for f in figures])
+    write_verdicts(verdicts, out / "verdicts.json")
+    blocks = report_blocks(settings, runs, cells, invocations, [f.name for f in figures], verdicts)
     md_path, html_path = out / "report.md", out / "report.html"
     atomic_write(md_path, lambda f: f.write(to_markdown(blocks)))
     atomic_write(html_path, lambda f: f.write(to_html(blocks, out)))
@@ -91,16 +112,18 @@ def report_blocks(
     cells: Sequence[Cell],
     invocations: Sequence[Mapping[str, Any]],
     figures: Sequence[str],
+    verdicts: SweepVerdicts | None = None,
 ) -> list[Block]:
     """The report as blocks: ``("h", level, text)``, ``("p", text)``, ``("ul", items)``,
-    ``("table", headers, rows)``, ``("img", title, file name)``."""
+    ``("table", headers, rows)``, ``("img", title, file name)``, ``("matrix", names,
+    grid)`` (a verdict matrix, coloured in the HTML)."""
     problem = settings.get("problem") or _values(r["problem"] for r in runs)
     choices = tuned(cells)
     blocks: list[Block] = [("h", 1, f"Sweep report: {problem}")]
     blocks += _configuration(settings, runs, choices, invocations)
     blocks += _tables(cells, choices)
     blocks += _tuning(settings, choices)
-    blocks += _ranking(ranking(choices))
+    blocks += _verdicts(verdicts, figures)
     blocks += _problems(runs, cells)
     blocks.append(("h", 2, "Figures"))
     blocks.append(
@@ -111,7 +134,11 @@ def report_blocks(
             "later epochs average the seeds that reached them.",
         )
     )
-    blocks += [("img", FIGURE_TITLES.get(name, name), name) for name in figures]
+    blocks += [
+        ("img", FIGURE_TITLES.get(name, name), name)
+        for name in figures
+        if not name.startswith("verdicts")
+    ]
     return blocks
 
 
@@ -235,57 +262,147 @@ def _tuning(settings: Mapping[str, Any], choices: Mapping[str, TunedChoice]) -> 
     ]
 
 
-def _verdict(comparison: Comparison) -> str:
-    test = comparison.test
-    if test is None:
-        return "a single seed: the noise cannot be judged"
-    df = "—" if test.df is None else f"{test.df:.1f}"
-    detail = (
-        f"difference {100 * test.difference:+.2f} points, standard error "
-        f"{100 * test.standard_error:.2f}; Welch t = {test.t:.2f}, df = {df}, "
-        f"p = {test.p:.3g}"
+def _verdicts(result: SweepVerdicts | None, figures: Sequence[str]) -> list[Block]:
+    blocks: list[Block] = [("h", 2, "Ranking and verdicts")]
+    if result is None or not result.groups:
+        return [*blocks, ("p", "No optimizer has a scored run yet.")]
+    made = sum(c.p is not None for c in result.comparisons)
+    rates = {
+        "tuned": "each optimizer at its tuned rate (chosen on final validation accuracy)",
+        "shared": "at each rate both optimizers ran (this sweep was run without --tune)",
+        "only": "each optimizer at the one rate it ran (this sweep was run without --tune)",
+    }[result.rates]
+    fewest = min((c.seeds for c in result.comparisons if c.p is not None), default=0)
+    floor = (
+        f" (with {fewest} seeds it cannot go below {2 / 2**fewest:.3g})" if 0 < fewest <= 13 else ""
     )
-    if test.within_noise:
-        return f"{detail}: within the noise of the seeds (p ≥ {ALPHA:g})"
-    return f"{detail}: a real difference at the {100 * ALPHA:g}% level"
-
-
-def _ranking(rank: Ranking) -> list[Block]:
-    blocks: list[Block] = [
-        ("h", 2, "Ranking"),
+    blocks.append(
         (
             "p",
-            "By mean best validation accuracy at each optimizer's tuned rate. Adjacent "
-            f"optimizers are compared with Welch's t-test (two-sided, {100 * ALPHA:g}%); "
-            "with few seeds only large differences are detectable, so 'within the noise' "
-            "does not mean 'equal'.",
-        ),
-    ]
-    rows = [
-        [str(i + 1), c.optimizer, f"{c.lr:g}", _fmt(c.best_val_accuracy, "pct")]
-        for i, c in enumerate(rank.order)
-    ]
-    blocks.append(("table", ["rank", "optimizer", "rate", "best val accuracy"], rows))
-    blocks.append(("ul", [f"{c.better} vs {c.worse}: {_verdict(c)}" for c in rank.adjacent]))
-    if rank.order:
-        best, tied = rank.order[0].optimizer, rank.tied_for_first
-        if len(tied) > 1:
-            text = (
-                f"Tied for first: {', '.join(tied)} ({', '.join(tied[1:])} not "
-                f"distinguishable from {best}, the best mean, at the {100 * ALPHA:g}% level)"
-            )
-        elif len(rank.order) == 1:
-            text = f"First: {best} (the only ranked optimizer)"
-        elif len(rank.undetermined) < len(rank.order) - 1:
-            text = f"First: {best} (better than every other optimizer judged, beyond the noise)"
-        else:
-            text = f"First: {best}"
-        if rank.undetermined:
-            text += f". Cannot be judged against the best: {', '.join(rank.undetermined)}"
-        blocks.append(("p", text + "."))
-    if rank.unranked:
-        blocks.append(("p", f"Not ranked (no scored run): {', '.join(rank.unranked)}."))
+            f"Optimizers ranked by mean {_METRIC_WORDS.get(result.metric, result.metric)} "
+            f"over seeds, {rates}. Every pair is compared on the per-seed differences "
+            "(paired by seed: seed k gives every optimizer the same split, initial weights "
+            "and batch order; unpaired, with Welch's test, when the seeds differ): the mean "
+            f"difference, a {100 * result.confidence:g}% bootstrap interval (BCa; percentile "
+            "where BCa cannot be computed), the paired t-test's p-value, and that p adjusted "
+            f"for the {made} comparisons made (Holm); the exact sign-flip permutation p is "
+            f"given beside them{floor}. Verdicts: 'better' or 'worse' when the adjusted p is "
+            f"below {ALPHA:g} and the interval excludes 0; 'equivalent' when the whole "
+            f"interval lies within ±{_points(result.rope)} points (the region of practical "
+            "equivalence, --rope); 'undetermined' otherwise, with the number of seeds that "
+            "would resolve the observed difference (or the ROPE, if larger) at 80% power.",
+        )
+    )
+    several = len(result.groups) > 1
+    for group in result.groups:
+        if several:
+            blocks.append(("h", 3, f"Verdicts {group.label}"))
+        blocks += _group_blocks(result, group, figures, several)
+    if result.not_compared:
+        pairs = ", ".join(f"{a} and {b}" for a, b in result.not_compared)
+        blocks.append(
+            ("p", f"Not compared (no rate in common; run with --tune to compare at tuned "
+                  f"rates): {pairs}.")
+        )  # fmt: skip
     return blocks
+
+
+_METRIC_WORDS = {
+    "best_val_accuracy": "best validation accuracy (the best epoch of each run)",
+    "final_val_accuracy": "final validation accuracy",
+    "test_accuracy": "final test accuracy",
+}
+
+
+def _points(value: float) -> str:
+    return f"{100 * value:g}"
+
+
+def _group_blocks(
+    result: SweepVerdicts, group: Group, figures: Sequence[str], several: bool
+) -> list[Block]:
+    names = list(group.cells)
+    first = names[0]
+    # The verdict of each other optimizer against the first (``against`` gives the first's).
+    versus = {o: (MIRROR[v], c) for o, v, c in result.against(first, group)}
+    rows = []
+    for i, name in enumerate(names):
+        cell = group.cells[name]
+        values = list(per_seed(cell, _metric_key(result.metric)).values())
+        verdict = "—" if name == first else versus[name][0] + f" than {first}"
+        if name != first and versus[name][0] in ("equivalent", "undetermined"):
+            verdict = f"{versus[name][0]} (against {first})"
+        rows.append(
+            [str(i + 1), name, f"{cell.lr:g}", _fmt(Stat(tuple(values)), "pct"),
+             str(len(values)), verdict]
+        )  # fmt: skip
+    blocks: list[Block] = [
+        ("table", ["rank", "optimizer", "rate", "mean ± sd", "seeds", "verdict"], rows)
+    ]
+    if len(names) > 1:
+        tied = [o for o, (v, _) in versus.items() if v in ("equivalent", "undetermined")]
+        equal = [o for o, (v, _) in versus.items() if v == "equivalent"]
+        open_ = [o for o, (v, _) in versus.items() if v == "undetermined"]
+        above = [o for o, (v, _) in versus.items() if v == "better"]  # better than the first
+        if above:  # the best mean is not always the one nothing beats
+            text = f"Best mean: {first}; better than it: {', '.join(above)}"
+        elif not tied:
+            text = f"First: {first}, better than every other optimizer"
+        else:
+            text = f"Tied for first: {', '.join([first, *tied])}"
+            detail = []
+            if equal:
+                detail.append(f"equivalent to {first}: {', '.join(equal)}")
+            if open_:
+                detail.append(f"undetermined against {first}: {', '.join(open_)}")
+            text += f" ({'; '.join(detail)})"
+        blocks.append(("p", text + "."))
+        blocks.append(("ul", [result.sentence(name, group) for name in names]))
+        name = figure_name(group, several)
+        if name in figures:
+            blocks.append(("img", f"Verdict matrix {group.label}", name))
+        blocks.append(("matrix", names, verdict_grid(result, group)))
+        blocks.append(("table", *_pair_table(result, group)))
+    return blocks
+
+
+def _metric_key(metric: str) -> str:
+    return next(k for k, v in METRICS.items() if v == metric)
+
+
+def _pair_table(result: SweepVerdicts, group: Group) -> tuple[list[str], list[list[str]]]:
+    headers = [
+        "a",
+        "b",
+        "a − b (points)",
+        f"{100 * result.confidence:g}% interval",
+        "p",
+        "p (Holm)",
+        "p (sign flip)",
+        "P(a > b)",
+        "verdict",
+        "seeds",
+        "seeds needed",
+    ]
+    rows = []
+    for c in result.comparisons:
+        if not in_group(c, group):
+            continue
+        rows.append(
+            [
+                c.a, c.b, _num(c.difference, "{:+.3f}", 100),
+                "—" if c.ci[0] is None else f"[{100 * c.ci[0]:+.3f}, {100 * c.ci[1]:+.3f}]",
+                _num(c.p, "{:.3g}"), _num(c.p_adjusted, "{:.3g}"), _num(c.p_permutation, "{:.3g}"),
+                _num(c.p_improvement, "{:.2f}"),
+                c.verdict + ("" if c.paired or c.p is None else " (unpaired)"),
+                str(c.seeds), "—" if c.seeds_needed is None else str(c.seeds_needed),
+            ]
+        )  # fmt: skip
+    return headers, rows
+
+
+def _num(value: float | None, fmt: str, scale: float = 1.0) -> str:
+    return "—" if value is None else fmt.format(scale * value)
 
 
 def _problems(runs: Sequence[Mapping[str, Any]], cells: Sequence[Cell]) -> list[Block]:
@@ -398,11 +515,33 @@ def to_markdown(blocks: Sequence[Block]) -> str:
             parts.append("\n".join(lines))
         elif kind == "img":
             parts.append(f"![{rest[0]}]({rest[1]})")
+        elif kind == "matrix":
+            names, grid = rest
+            lines = ["| row against column | " + " | ".join(map(_md_cell, names)) + " |",
+                     "|" + "---|" * (len(names) + 1)]  # fmt: skip
+            lines += [
+                f"| {_md_cell(name)} | " + " | ".join(v or "—" for v in row) + " |"
+                for name, row in zip(names, grid, strict=True)
+            ]
+            parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
 
 
 def _inline(text: str) -> str:
     return re.sub(r"`([^`]*)`", r"<code>\1</code>", html.escape(text))
+
+
+def _html_matrix(names: Sequence[str], grid: Sequence[Sequence[str]]) -> str:
+    """The verdict matrix as an HTML table, each cell coloured as in the PNG."""
+    head = "<th>row against column</th>" + "".join(f"<th>{html.escape(n)}</th>" for n in names)
+    body = ""
+    for name, row in zip(names, grid, strict=True):
+        cells = "".join(
+            f'<td class="verdict" style="background:{COLORS[v]}">{v}</td>' if v else "<td>—</td>"
+            for v in row
+        )
+        body += f"<tr><th>{html.escape(name)}</th>{cells}</tr>"
+    return f'<table class="verdicts"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def to_html(blocks: Sequence[Block], folder: Path) -> str:
@@ -422,6 +561,8 @@ def to_html(blocks: Sequence[Block], folder: Path) -> str:
                 "<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>" for row in rows
             )
             parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        elif kind == "matrix":
+            parts.append(_html_matrix(*rest))
         elif kind == "img":
             data = base64.b64encode((folder / rest[1]).read_bytes()).decode("ascii")
             parts.append(

@@ -41,7 +41,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -59,27 +59,42 @@ VERDICTS = ("better", "worse", "equivalent", "undetermined")
 
 @dataclass(frozen=True)
 class Comparison:
-    """One pair's comparison (``difference`` is ``a - b``); the fields of verdicts.json."""
+    """One pair's comparison (``difference`` is ``a - b``); the fields of verdicts.json.
+
+    The statistics are ``None`` when a side has fewer than two seeds (``note`` says
+    so): the noise cannot be judged and the verdict is ``undetermined``. ``lr_a`` and
+    ``lr_b`` are the rates compared when the values come from a sweep.
+    """
 
     a: str
     b: str
     metric: str
-    difference: float
-    ci: tuple[float, float]
-    p: float
-    p_adjusted: float
-    p_permutation: float
+    difference: float | None
+    ci: tuple[float | None, float | None]
+    p: float | None
+    p_adjusted: float | None
+    p_permutation: float | None
     verdict: str
     seeds: int
     seeds_needed: int | None
     paired: bool
-    p_improvement: float
-    ci_method: str
+    p_improvement: float | None
+    ci_method: str | None
+    lr_a: float | None = None
+    lr_b: float | None = None
+    note: str | None = None
 
     def record(self) -> dict:
-        record = asdict(self)
-        record["ci"] = list(self.ci)
+        """The comparison as JSON-ready values (a non-finite number becomes ``None``)."""
+        record = {k: _finite(v) for k, v in asdict(self).items()}
+        record["ci"] = [_finite(v) for v in self.ci]
         return record
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
@@ -98,20 +113,40 @@ def seeds_needed(difference: float, spread: float, *, alpha: float = ALPHA,
                  power: float = POWER) -> int | None:  # fmt: skip
     """The smallest number of paired seeds whose two-sided t-test at ``alpha`` detects a
     true mean difference ``difference`` with ``power``, when the differences spread with
-    standard deviation ``spread`` (noncentral t). ``None`` if it takes more than 10,000."""
+    standard deviation ``spread`` (noncentral t). ``None`` if it takes more than 10,000.
+
+    The power grows with the number of seeds, so the search is exhaustive up to 64
+    seeds and by doubling and bisection beyond.
+    """
     if spread <= 0 or not math.isfinite(spread):
         return 2 if difference != 0 else None
     effect = abs(difference) / spread
-    if effect == 0:
-        return None
-    for n in range(2, MAX_SEEDS + 1):
+    if effect == 0 or not math.isfinite(effect):
+        return None if effect == 0 else 2
+
+    def achieved(n: np.ndarray) -> np.ndarray:
         df = n - 1
         critical = stats.t.ppf(1 - alpha / 2, df)
-        nc = effect * math.sqrt(n)
-        achieved = stats.nct.sf(critical, df, nc) + stats.nct.cdf(-critical, df, nc)
-        if achieved >= power:
-            return n
-    return None
+        nc = effect * np.sqrt(n)
+        return stats.nct.sf(critical, df, nc) + stats.nct.cdf(-critical, df, nc)
+
+    first = np.arange(2, 65)
+    reached = np.nonzero(achieved(first) >= power)[0]
+    if reached.size:
+        return int(first[reached[0]])
+    low, high = 64, 128  # achieved(low) < power
+    while achieved(np.array([min(high, MAX_SEEDS)]))[0] < power:
+        if high >= MAX_SEEDS:
+            return None
+        low, high = high, 2 * high
+    high = min(high, MAX_SEEDS)
+    while high - low > 1:  # achieved(low) < power <= achieved(high)
+        middle = (low + high) // 2
+        if achieved(np.array([middle]))[0] >= power:
+            high = middle
+        else:
+            low = middle
+    return high
 
 
 def compare_pair(a: Mapping[int, float], b: Mapping[int, float], **options: Any) -> Comparison:
@@ -152,7 +187,7 @@ def _compare(
     if paired:
         diffs = x - y
         difference = float(diffs.mean())
-        spread = float(diffs.std(ddof=1))
+        spread = _spread(float(diffs.std(ddof=1)), x, y)
         if spread == 0.0:  # identical (or uniformly shifted) runs: no noise to test against
             ci, method = (difference, difference), "exact (no spread)"
             p = 1.0 if difference == 0 else 0.0
@@ -164,7 +199,7 @@ def _compare(
         n = len(diffs)
     else:
         difference = float(x.mean() - y.mean())
-        spread = math.sqrt(x.var(ddof=1) + y.var(ddof=1))
+        spread = _spread(math.sqrt(x.var(ddof=1) + y.var(ddof=1)), x, y)
         if spread == 0.0:
             ci, method = (difference, difference), "exact (no spread)"
             p = 1.0 if difference == 0 else 0.0
@@ -204,33 +239,69 @@ def verdicts(
 ) -> list[Comparison]:
     """Every unordered pair of ``values`` (``{optimizer: {seed: value}}``), in the order
     given, with Holm-adjusted p-values and the verdicts they imply."""
-    names = list(values)
-    compared = [
-        _compare(values[a], values[b], names=(a, b), alpha=alpha, **options)  # type: ignore[arg-type]
-        for a, b in itertools.combinations(names, 2)
-    ]
-    pairs = [c for c, _ in compared]
-    adjusted = holm([c.p for c in pairs])
-    rope = float(options.get("rope", ROPE_ACCURACY))  # type: ignore[arg-type]
+    pairs = [((a, b), values[a], values[b]) for a, b in itertools.combinations(values, 2)]
+    return compare_pairs(pairs, alpha=alpha, **options)
+
+
+def compare_pairs(
+    pairs: Sequence[tuple[tuple[str, str], Mapping[int, float], Mapping[int, float]]],
+    *, alpha: float = ALPHA, **options: Any,
+) -> list[Comparison]:  # fmt: skip
+    """Compare each ``((name_a, name_b), values_a, values_b)`` of ``pairs``, adjusting the
+    p-values for all of them together (Holm) before giving the verdicts.
+
+    A pair in which a side has fewer than two seeds is ``undetermined`` with no
+    statistics (a note says why) and is not counted among the comparisons made.
+    Options as for :func:`compare_pair`.
+    """
+    compared: list[tuple[Comparison, int | None]] = []
+    for names, a, b in pairs:
+        if min(len(a), len(b)) < 2:
+            compared.append((_unjudged(names, a, b, options.get("metric")), None))
+        else:
+            compared.append(_compare(a, b, names=names, alpha=alpha, **options))
+    tested = [i for i, (c, _) in enumerate(compared) if c.p is not None]
+    adjusted = dict(zip(tested, holm([compared[i][0].p for i in tested]), strict=True))
+    rope = float(options.get("rope", ROPE_ACCURACY))
     sign = 1.0 if options.get("higher_is_better", True) else -1.0
     result = []
-    for (c, needed), p_adj in zip(compared, adjusted, strict=True):
-        verdict = _verdict(sign * c.difference, (sign * c.ci[0], sign * c.ci[1]), p_adj, rope,
-                           alpha)  # fmt: skip
-        if verdict != "undetermined":
-            needed = None
-        result.append(
-            Comparison(
-                **{
-                    **asdict(c),
-                    "ci": c.ci,
-                    "p_adjusted": p_adj,
-                    "verdict": verdict,
-                    "seeds_needed": needed,
-                }
-            )
-        )
+    for i, (c, needed) in enumerate(compared):
+        if i not in adjusted:
+            result.append(c)
+            continue
+        p_adj = adjusted[i]
+        oriented = (sign * c.ci[0], sign * c.ci[1])  # type: ignore[operator]
+        verdict = _verdict(sign * c.difference, oriented, p_adj, rope, alpha)  # type: ignore[operator]
+        seeds = needed if verdict == "undetermined" else None
+        result.append(replace(c, p_adjusted=p_adj, verdict=verdict, seeds_needed=seeds))
     return result
+
+
+def _unjudged(names: tuple[str, str], a: Mapping[int, float], b: Mapping[int, float],
+              metric: object) -> Comparison:  # fmt: skip
+    """The comparison of a pair with fewer than two seeds on a side: no statistics."""
+    mean_a = float(np.mean(list(a.values()))) if a else None
+    mean_b = float(np.mean(list(b.values()))) if b else None
+    difference = None if mean_a is None or mean_b is None else mean_a - mean_b
+    return Comparison(
+        a=names[0], b=names[1], metric=str(metric or "best_val_accuracy"),
+        difference=difference, ci=(None, None), p=None, p_adjusted=None, p_permutation=None,
+        verdict="undetermined", seeds=min(len(a), len(b)), seeds_needed=None,
+        paired=set(a) == set(b), p_improvement=None, ci_method=None,
+        note=f"{len(a)} and {len(b)} scored seeds: a side with fewer than two, so the "
+        "noise of the seeds cannot be judged",
+    )  # fmt: skip
+
+
+#: A spread below this fraction of the values is rounding, not noise between seeds.
+ROUNDING = 1e-12
+
+
+def _spread(spread: float, x: np.ndarray, y: np.ndarray) -> float:
+    """``spread``, or 0 when it is only the rounding of the values (the same runs whose
+    numbers went through different sums): nothing to test against."""
+    scale = max(float(np.max(np.abs(x))), float(np.max(np.abs(y))), 1e-300)
+    return 0.0 if spread <= ROUNDING * scale else spread
 
 
 def _verdict(difference: float, ci: tuple[float, float], p: float, rope: float,

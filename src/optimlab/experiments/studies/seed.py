@@ -17,17 +17,20 @@ fixed-rate comparison and the tuned one come from the same runs).
 :func:`write_page` writes the page (``docs/seed-study.md``) with the tables,
 figures and verdicts, from the database alone.
 
-How a conclusion is judged
-    "X is best" holds when X has the best mean over seeds and Welch's t-test
-    separates it from the runner-up (two-sided p < 0.05); it does not hold
-    when another optimizer is better and the test separates them; otherwise
-    the difference is within the noise of the seeds. The sensitivity
-    conclusion compares, per optimizer, the drop of mean final validation
-    accuracy one decade away from its best rate (averaged over the
-    neighbours the grid has), between the momentum methods and the Adam
-    family: it holds when the momentum methods drop at least twice as much
-    and Welch's test separates the two groups; it does not hold when the test
-    separates them the other way, or the same way by less than twice.
+How a conclusion is judged (by :mod:`optimlab.experiments.verdicts`)
+    "X is best" compares X with every other optimizer, paired by seed, with
+    Holm's adjustment over those comparisons: it holds when X is better than
+    each; it does not hold when another optimizer is better than X; otherwise
+    it is undetermined (X is equivalent to, or not yet separated from, some),
+    and the page says how many seeds would tell. The ROPE is 0.1 points of
+    accuracy, or 0.001 of training loss. The sensitivity conclusion compares,
+    per optimizer, the drop of mean final validation accuracy one decade away
+    from its best rate (averaged over the neighbours the grid has), between
+    the momentum methods and the Adam family (unpaired: the values are
+    optimizers): it holds when the momentum methods are better (drop more)
+    by the engine's verdict and drop at least twice as much; it does not hold
+    when they drop less, as much (equivalent), or more by less than twice; it
+    is undetermined otherwise.
 """
 
 from __future__ import annotations
@@ -39,16 +42,10 @@ from pathlib import Path
 
 from optimlab.data import DATASETS
 from optimlab.data.datasets import dataset_dir
-from optimlab.experiments.analysis import (
-    Cell,
-    Stat,
-    summarize,
-    sweep_settings,
-    tuned,
-    welch_t_test,
-)
+from optimlab.experiments.analysis import Cell, Stat, summarize, sweep_settings, tuned
 from optimlab.experiments.config import SweepConfig
 from optimlab.experiments.store import Store
+from optimlab.experiments.verdicts import ROPE_ACCURACY, Comparison, compare_pair, compare_pairs
 
 #: The sweep, shipped with the package; ``examples/seed_study.toml`` is the same file.
 CONFIG = Path(__file__).with_name("seed_study.toml")
@@ -93,7 +90,9 @@ ADAM_FAMILY = (
     "adam", "adamw", "nadam", "nadamw", "adamax", "adamaxw", "demon-adam", "demon-adamw",
     "demon-adamax", "demon-adamaxw", "qhadam", "qhadamw", "demon-qhadam", "demon-qhadamw",
 )  # fmt: skip
-ALPHA = 0.05
+#: The region of practical equivalence of a final training loss (about 1% of the losses
+#: the study reaches, 0.13 to 0.5).
+ROPE_LOSS = 0.001
 #: "Much more sensitive": at least this ratio of mean accuracy drops.
 MUCH_MORE = 2.0
 #: A rate is "near the best" within this much validation accuracy (one point).
@@ -142,6 +141,16 @@ def _show(cell: Cell, metric: str, scale: float, fmt: str, unit: str) -> str:
     return f"{cell.optimizer} {scale * stat.mean:{fmt}}{spread}{unit}"
 
 
+def _per_seed(cell: Cell, metric: str) -> dict[int, float]:
+    """``{seed: value}`` of a cell's runs for a RunSummary field (``score``: final val)."""
+    values = {}
+    for run in cell.runs:
+        value = getattr(run, metric)
+        if value is not None and run.status in ("done", "diverged"):
+            values[run.seed] = float(value)
+    return values
+
+
 def _best_claim(
     claim: str,
     subject: str,
@@ -157,35 +166,60 @@ def _best_claim(
 ) -> Verdict:
     """Is ``subject`` the best on ``metric`` among ``cells``, beyond the noise of the seeds?
 
-    ``tuned_cells`` (each optimizer at its tuned rate) adds where the subject
-    stands when every optimizer gets its best rate; the verdict is on ``cells``.
+    The subject is compared with every other optimizer by the verdict engine (paired
+    by seed, Holm over these comparisons): the claim holds when it is better than each,
+    does not hold when another is better than it, and is undetermined otherwise.
+    ``tuned_cells`` (each optimizer at its tuned rate) adds where the subject stands
+    when every optimizer gets its best rate; the verdict is on ``cells``.
     """
     order, scored = _ranked(cells, metric, lower_is_better)
     if subject not in scored:
         return Verdict(claim, "not measured", f"no finished run of {subject} at this rate")
     best = order[0]
-    other = order[1] if best == subject else best
 
     def show(name: str) -> str:
         return _show(scored[name], metric, scale, fmt, unit)
 
-    test = welch_t_test(
-        getattr(scored[subject], metric).values, getattr(scored[other], metric).values
-    )
-    p = "p unknown (one seed)" if test is None else f"Welch p = {test.p:.2g}"
-    separated = test is not None and test.p < ALPHA
-    if best == subject:
-        verdict = "holds" if separated else "within noise"
-        evidence = (
-            f"{subject} has the {what} of {len(order)} optimizers: {show(subject)}; "
-            f"the runner-up is {show(other)} ({p})."
-        )
+    field = "score" if metric == "final_val_accuracy" else metric
+    others = [n for n in order if n != subject]
+    pairs = [((subject, n), _per_seed(scored[subject], field), _per_seed(scored[n], field))
+             for n in others]  # fmt: skip
+    rope = ROPE_ACCURACY if metric.endswith("accuracy") else ROPE_LOSS
+    compared = {c.b: c for c in compare_pairs(pairs, metric=metric, rope=rope,
+                                              higher_is_better=not lower_is_better)}  # fmt: skip
+    beaten = [n for n in others if compared[n].verdict == "better"]
+    above = [n for n in others if compared[n].verdict == "worse"]
+    equal = [n for n in others if compared[n].verdict == "equivalent"]
+    open_ = [n for n in others if compared[n].verdict == "undetermined"]
+    if not above and not equal and not open_:
+        verdict = "holds"
+    elif above:
+        verdict = "does not hold"
     else:
-        verdict = "does not hold" if separated else "within noise"
+        verdict = "undetermined"
+    if best == subject:
+        runner_up = others[0] if others else None
+        evidence = f"{subject} has the {what} of {len(order)} optimizers: {show(subject)}"
+        if runner_up is not None:
+            evidence += f"; the runner-up is {show(runner_up)} ({_pair(compared[runner_up])})"
+    else:
         evidence = (
             f"{best} has the {what}: {show(best)}; {subject} ranks "
-            f"{order.index(subject) + 1} of {len(order)} with {show(subject)} ({p})."
+            f"{order.index(subject) + 1} of {len(order)} with {show(subject)} "
+            f"({_pair(compared[best])} against {best})"
         )
+    evidence += (
+        f". Against the {len(others)} others (paired by seed, Holm-adjusted, ROPE "
+        f"±{scale * rope:g}{unit}), {subject} is better than {len(beaten)}"
+        + (f", worse than {len(above)} ({', '.join(above)})" if above else "")
+        + (f", equivalent to {', '.join(equal)}" if equal else "")
+        + (
+            f", undetermined against {', '.join(_open(n, compared[n]) for n in open_)}"
+            if open_
+            else ""
+        )
+        + "."
+    )
     t_order, t_scored = _ranked(tuned_cells, metric, lower_is_better)
     if subject in t_scored and len(t_order) > 1:
         leader, mine = t_scored[t_order[0]], t_scored[subject]
@@ -202,6 +236,19 @@ def _best_claim(
             f"at lr {mine.lr:g})."
         )
     return Verdict(claim, verdict, evidence)
+
+
+def _pair(c: Comparison) -> str:
+    """``paired t p = 0.013, Holm 0.31: undetermined`` for the page."""
+    if c.p is None:
+        return "fewer than two seeds: undetermined"
+    return f"p = {c.p:.2g}, Holm {c.p_adjusted:.2g}: {c.verdict}"
+
+
+def _open(name: str, c: Comparison) -> str:
+    if c.seeds_needed is None:
+        return f"{name} (more than 10,000 seeds would tell)" if c.p is not None else name
+    return f"{name} (about {c.seeds_needed} seeds would tell)"
 
 
 def drop_one_decade(cells: Sequence[Cell]) -> float | None:
@@ -236,30 +283,44 @@ def _sensitivity_claim(claim: str, by_optimizer: Mapping[str, Sequence[Cell]]) -
         return Verdict(claim, "not measured", "the grid has no rate one decade from a best rate")
     m = sum(momentum.values()) / len(momentum)
     a = sum(adam.values()) / len(adam)
-    test = welch_t_test(list(momentum.values()), list(adam.values()))
-    p = "p unknown" if test is None else f"Welch p = {test.p:.2g}"
-    separated = test is not None and test.p < ALPHA
-    ratio = m / a if a > 0 else float("inf")
     evidence = (
         f"One decade away from its best rate, a momentum method loses {100 * m:.1f} points of "
         f"validation accuracy on average ({len(momentum)} optimizers: "
         + ", ".join(f"{n} {100 * d:.1f}" for n, d in momentum.items())
         + f"), the Adam family {100 * a:.1f} ({len(adam)} optimizers, from "
-        f"{100 * min(adam.values()):.1f} to {100 * max(adam.values()):.1f}); {p}."
+        f"{100 * min(adam.values()):.1f} to {100 * max(adam.values()):.1f})"
     )
-    if separated and m > a and ratio >= MUCH_MORE:
+    if len(momentum) < 2 or len(adam) < 2:
+        return Verdict(claim, "undetermined", evidence + "; too few optimizers to compare.")
+    # Unpaired: the values are optimizers, not seeds (keys that cannot coincide).
+    group_m = {i: d for i, d in enumerate(momentum.values())}
+    group_a = {len(momentum) + i: d for i, d in enumerate(adam.values())}
+    test = compare_pair(group_m, group_a, names=("momentum methods", "Adam family"),
+                        metric="accuracy drop", rope=ROPE_ACCURACY)  # fmt: skip
+    ratio = m / a if a > 0 else float("inf")
+    evidence += (
+        f"; difference {100 * test.difference:+.2f} points, "
+        f"{100 * 0.95:g}% interval [{100 * test.ci[0]:+.2f}, {100 * test.ci[1]:+.2f}], "
+        f"Welch p = {test.p:.2g}: {test.verdict}."
+    )
+    if test.verdict == "better" and ratio >= MUCH_MORE:
         verdict = "holds"
-    elif separated and m > a:
+    elif test.verdict == "better":
         verdict = "does not hold"
         evidence += (
             f" The momentum methods are more sensitive, but lose only {ratio:.1f} times as "
             f"much: not the {MUCH_MORE:g} times or more that 'much more' takes here."
         )
-    elif separated:
+    elif test.verdict == "worse":
         verdict = "does not hold"
         evidence += " The Adam family is the more sensitive."
+    elif test.verdict == "equivalent":
+        verdict = "does not hold"
+        evidence += " The two families are equally sensitive."
     else:
-        verdict = "within noise"
+        verdict = "undetermined"
+        if test.seeds_needed is not None:
+            evidence += f" About {test.seeds_needed} optimizers per family would tell."
     widths = {n: near_best(cs) for n, cs in by_optimizer.items()}
     wm = [widths[n] for n in momentum]
     wa = [widths[n] for n in adam]

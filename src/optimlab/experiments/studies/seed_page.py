@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from optimlab.experiments.analysis import Cell, curve, ranking, tuned
+from optimlab.experiments.analysis import Cell, curve, tuned
 from optimlab.experiments.config import SweepConfig
 from optimlab.experiments.plots import colors, pyplot, save_figure
 from optimlab.experiments.studies.seed import (
@@ -26,6 +26,8 @@ from optimlab.experiments.studies.seed import (
     near_best,
     verdicts,
 )
+from optimlab.experiments.sweep_verdicts import MIRROR, sweep_verdicts
+from optimlab.experiments.verdict_plots import plot_verdicts
 from optimlab.io import atomic_write
 
 #: Panels of the figures: families of optimizers.
@@ -61,7 +63,8 @@ DATA_NOTE = {
 
 DIFFERENCES = """\
 - **Seeds.** 5 seeds per configuration instead of one; every number is a mean ± sample
-  standard deviation, and "best" is decided by Welch's t-test (p < 0.05).
+  standard deviation, and "best" is decided by paired comparisons over seeds (the verdict
+  engine: a bootstrap interval and a paired t-test, Holm-adjusted), not by one run.
 - **Validation.** 10% of the official training set (6,000 images, the same split for every
   run) is held out for validation; the original validated on the test set.
 - **Inputs.** Standardized with the training set's mean and standard deviation; the
@@ -239,7 +242,8 @@ def write_page(
     choices = tuned(cells)
     tuned_cells = {n: c.cell for n, c in choices.items() if c.cell is not None}
     judged = verdicts(cells)
-    rank = ranking(choices)
+    ranked = sweep_verdicts(cells, tune=True)
+    plot_verdicts(ranked, figures)
 
     plot_family_curves(fixed, "train_loss", "training loss (mean over the epoch)",
                        figures / "loss_fixed_lr.png", log=True,
@@ -291,13 +295,23 @@ def write_page(
     ]
     for v in judged:
         text += [f"- **{v.claim}: {v.verdict}.** {v.evidence}", ""]
-    if rank.order:
-        tied = [n for n in rank.tied_for_first if n != rank.order[0].optimizer]
+    if ranked.groups:
+        group = ranked.groups[0]
+        first = next(iter(group.cells))
+        versus = {o: MIRROR[v] for o, v, _ in ranked.against(first, group)}
+        equal = [o for o, v in versus.items() if v == "equivalent"]
+        open_ = [o for o, v in versus.items() if v == "undetermined"]
+        worse = [o for o, v in versus.items() if v == "worse"]
+        made = sum(c.p is not None for c in ranked.comparisons)
         text += [
             "Ranked at each optimizer's tuned rate by its best epoch's validation accuracy "
-            f"(the report's ranking), {rank.order[0].optimizer} comes first "
-            f"({_pct(rank.order[0].best_val_accuracy)}%); not distinguishable from it "
-            f"(Welch p >= 0.05): {', '.join(tied) if tied else 'none'}.",
+            f"(the report's ranking, with its verdicts: every pair paired by seed, Holm over "
+            f"the {made} comparisons, ROPE ±{100 * ranked.rope:g} points), {first} comes "
+            f"first ({_pct(group.cells[first].best_val_accuracy)}%). Equivalent to it: "
+            f"{', '.join(equal) or 'none'}. Undetermined against it: "
+            f"{', '.join(open_) or 'none'}. Worse than it: {', '.join(worse) or 'none'}.",
+            "",
+            f"![Verdicts at the tuned rates]({rel}/verdicts.png)",
             "",
         ]
     text += [

@@ -1,0 +1,105 @@
+"""The verdict matrix of a sweep: optimizer x optimizer, coloured by verdict.
+
+Row A, column B holds the verdict of A against B (``better`` means A is better),
+so the matrix reads along its rows and is mirrored across the diagonal. Cells
+show the verdict and the mean paired difference in points of accuracy (beyond
+ten optimizers, a symbol: + better, − worse, = equivalent, ? undetermined). One
+figure per group of :func:`~optimlab.experiments.sweep_verdicts.groups`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from optimlab.experiments.plots import pyplot, save_figure
+from optimlab.experiments.sweep_verdicts import Group, SweepVerdicts
+
+#: Verdict -> colour (shared with the HTML matrix of the report).
+COLORS = {
+    "better": "#4daf4a",
+    "worse": "#e41a1c",
+    "equivalent": "#80b1d3",
+    "undetermined": "#dddddd",
+}
+
+
+#: Beyond this many optimizers a cell shows a symbol only.
+COMPACT = 10
+SYMBOLS = {"better": "+", "worse": "−", "equivalent": "=", "undetermined": "?"}
+
+
+def verdict_grid(result: SweepVerdicts, group: Group) -> list[list[str]]:
+    """``grid[i][j]``: the verdict of the i-th optimizer of ``group`` against the j-th
+    (``""`` on the diagonal)."""
+    names = list(group.cells)
+    grid = [["" for _ in names] for _ in names]
+    for i, name in enumerate(names):
+        for other, verdict, _ in result.against(name, group):
+            grid[i][names.index(other)] = verdict
+    return grid
+
+
+def figure_name(group: Group, several: bool) -> str:
+    """``verdicts.png``, or ``verdicts_lr_<rate>.png`` when there is a group per rate."""
+    return f"verdicts_lr_{group.lr:g}.png" if several and group.lr is not None else "verdicts.png"
+
+
+def plot_verdicts(result: SweepVerdicts, out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Draw one verdict matrix per group of ``result`` into ``out_dir``; the paths."""
+    out = Path(out_dir)
+    paths = []
+    several = len(result.groups) > 1
+    for group in result.groups:
+        if len(group.cells) < 2:
+            continue
+        path = out / figure_name(group, several)
+        save_figure(_matrix(result, group), path)
+        paths.append(path)
+    return paths
+
+
+def _matrix(result: SweepVerdicts, group: Group):
+    from matplotlib.colors import to_rgb
+    from matplotlib.patches import Patch
+
+    plt = pyplot()
+    names = list(group.cells)
+    n = len(names)
+    grid = verdict_grid(result, group)
+    differences = {
+        (name, other): c.difference if c.a == name else 0.0 - c.difference
+        for name in names
+        for other, _, c in result.against(name, group)
+        if c.difference is not None
+    }
+    size = min(16.0, max(3.5, 0.9 * n + 1.5))
+    font = 8 if n <= COMPACT else 7
+    fig, ax = plt.subplots(figsize=(size + 1.5, size))
+    image = [[to_rgb(COLORS.get(v, "#ffffff")) for v in row] for row in grid]
+    ax.imshow(image, aspect="equal")
+    for i, name in enumerate(names):
+        for j, other in enumerate(names):
+            if i == j:
+                ax.text(j, i, "—", ha="center", va="center", color="#888888")
+                continue
+            text = grid[i][j] if n <= COMPACT else SYMBOLS.get(grid[i][j], "")
+            if (name, other) in differences and n <= COMPACT:
+                text += f"\n{100 * differences[name, other]:+.2f}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=font)
+    ax.set_xticks(range(n), names, rotation=45, ha="right")
+    ax.set_yticks(range(n), names)
+    ax.set_xlabel("against (column)")
+    ax.set_ylabel("optimizer (row)")
+    ax.set_title(
+        f"{result.metric}, {group.label}: row against column\n"
+        f"{100 * result.confidence:g}% interval, Holm-adjusted, ROPE ±{100 * result.rope:g} "
+        "points" + ("; numbers: mean paired difference (points)" if n <= COMPACT else ""),
+        fontsize=9,
+    )
+    ax.legend(
+        handles=[Patch(color=c, label=v if n <= COMPACT else f"{SYMBOLS[v]} {v}")
+                 for v, c in COLORS.items()],
+        loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8,
+    )  # fmt: skip
+    return fig
