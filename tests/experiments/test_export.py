@@ -97,10 +97,12 @@ def test_csv_header_order_and_nulls(out):
         "val_loss",
         "val_accuracy",
         "seconds",
+        "test_loss",
+        "test_accuracy",
     ]
     diverged = [r for r in rows if r[0] == "sgd-10.0-0"]
     assert diverged == [
-        ["sgd-10.0-0", "sgd", "10.0", "0", "1", repr(0.5 / 3), "0.5", "", "", "0.1"]
+        ["sgd-10.0-0", "sgd", "10.0", "0", "1", repr(0.5 / 3), "0.5", "", "", "0.1", "", ""]
     ]
 
 

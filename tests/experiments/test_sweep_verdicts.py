@@ -256,3 +256,45 @@ def test_a_real_sweep_through_the_command_line(tmp_path):
         assert c["verdict"] == ("better" if c["a"] == name else "worse"), c
     report = (out / "report.md").read_text()
     assert "sgd: worse than adam, adamw" in report and (out / "verdicts.png").is_file()
+
+
+def test_an_older_store_gains_the_test_columns_and_reads_without_them(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "results.db"
+    with Store(db) as store:
+        add(store, "adam", 0.01, 0, [0.8, 0.9])
+    with sqlite3.connect(db) as raw:  # as a store from before test metrics
+        raw.execute("ALTER TABLE epochs DROP COLUMN test_loss")
+        raw.execute("ALTER TABLE epochs DROP COLUMN test_accuracy")
+    with Store(db, readonly=True) as store:
+        assert "test_accuracy" not in store.epoch_columns()
+        assert summarize(store)[0].runs[0].test_accuracy is None
+    paths = export(tmp_path)  # read-only: the missing columns are empty
+    with open(paths[1], newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["test_accuracy"] for r in rows] == ["", ""]
+    with Store(db) as store:  # opened for writing: the columns are added, old rows NULL
+        assert {"test_loss", "test_accuracy"} <= set(store.epoch_columns())
+        assert store.epochs()[0]["test_accuracy"] is None
+
+
+def test_the_test_metric_compares_the_last_epochs_test_accuracy(tmp_path):
+    with Store(tmp_path / "results.db") as store:
+        store.set_settings({"num_classes": 10, "tune": True})
+        for name, level in (("adam", 0.85), ("sgd", 0.80)):
+            for seed, noise in enumerate(NOISE):
+                records = [
+                    {"epoch": e, "train_loss": 1.0, "train_accuracy": 0.5, "val_loss": 1.0,
+                     "val_accuracy": 0.8 + noise, "seconds": 1.0,
+                     "test_loss": 0.5, "test_accuracy": level + noise - 0.01 * (2 - e)}
+                    for e in (1, 2)
+                ]  # fmt: skip
+                sweep_rows.add_run(store, f"{name}-{seed}", name, 0.01, seed, "done", records)
+        cells = summarize(store)
+    result = sweep_verdicts(cells, tune=True, metric="test")
+    (c,) = result.comparisons
+    assert result.metric == "test_accuracy" and c.metric == "test_accuracy"
+    assert c.difference == pytest.approx(0.05) and c.verdict == "better"  # the last epoch's
+    best = sweep_verdicts(cells, tune=True, metric="best").comparisons[0]
+    assert best.verdict == "equivalent"  # the validation accuracies are identical

@@ -206,3 +206,36 @@ def test_a_loss_a_million_times_the_first_epochs_is_divergence(jump, diverged):
     assert len(history.epochs) == (1 if diverged else 3)
     if diverged:
         assert history.diverged_at_epoch == 2
+
+
+def test_the_test_set_is_measured_after_every_epoch_and_changes_nothing_else():
+    """``test=``: each record gets the test metrics of the weights after its epoch (as
+    ``evaluate`` gives them), and the training and validation numbers are those of a run
+    without a test set, bit for bit."""
+    test = blobs(300, 3)
+
+    def run(with_test: bool, epochs: int):
+        model = small_model(0)
+        opt = optim.create("sgd", model.parameters(), lr=0.1, momentum=0.9)
+        history = fit(model, nn.SoftmaxCrossEntropy(), opt, blobs(600, 1), blobs(200, 2),
+                      epochs=epochs, batch_size=32, rng=np.random.default_rng(0),
+                      progress=False, test=test if with_test else None)  # fmt: skip
+        return model, history
+
+    model, with_test = run(True, 3)
+    _, without = run(False, 3)
+    numbers = [(r.train_loss, r.train_accuracy, r.val_loss, r.val_accuracy) for r in without.epochs]
+    assert [
+        (r.train_loss, r.train_accuracy, r.val_loss, r.val_accuracy) for r in with_test.epochs
+    ] == numbers
+    assert all(r.test_loss is None and r.test_accuracy is None for r in without.epochs)
+    last = with_test.epochs[-1]
+    assert (last.test_loss, last.test_accuracy) == evaluate(model, nn.SoftmaxCrossEntropy(), test)
+    _, first = run(True, 1)
+    assert (first.epochs[0].test_loss, first.epochs[0].test_accuracy) == (
+        with_test.epochs[0].test_loss, with_test.epochs[0].test_accuracy)  # fmt: skip
+    assert 0.9 < last.test_accuracy <= 1.0
+    # A checkpoint written before test metrics existed reads back without them.
+    old = {"epochs": [{k: v for k, v in vars(r).items() if not k.startswith("test")}
+                      for r in with_test.epochs]}  # fmt: skip
+    assert History.from_dict(old).epochs[0].test_accuracy is None

@@ -1,11 +1,13 @@
 """Export a sweep's results database as flat files for other tools.
 
 ``runs.csv`` has every column of the ``runs`` table; ``epochs.csv`` every
-column of ``epochs`` plus the run's ``optimizer``, ``lr`` and ``seed`` (a
-join), so that one file is enough to plot curves. Floats are written with
-``repr`` (they read back exactly); NULL is an empty field. ``fmt="json"``
-writes ``runs.json`` and ``epochs.json`` instead: lists of records, NULL as
-``null``, and the JSON columns ``hyperparameters`` and ``config`` decoded.
+column of ``epochs`` (``test_loss`` and ``test_accuracy`` empty where the
+problem has no test set or the store predates them) plus the run's
+``optimizer``, ``lr`` and ``seed`` (a join), so that one file is enough to
+plot curves. Floats are written with ``repr`` (they read back exactly); NULL
+is an empty field. ``fmt="json"`` writes ``runs.json`` and ``epochs.json``
+instead: lists of records, NULL as ``null``, and the JSON columns
+``hyperparameters`` and ``config`` decoded.
 
 Both formats add the verdicts of every pair of optimizers
 (:mod:`optimlab.experiments.sweep_verdicts`): ``verdicts.csv`` has a row per
@@ -37,14 +39,21 @@ from optimlab.io import atomic_open
 
 FORMATS = ("csv", "json")
 JSON_COLUMNS = ("hyperparameters", "config")
-QUERIES = {
-    "runs": "SELECT * FROM runs ORDER BY optimizer, lr, seed, run_id",
-    "epochs": (
-        "SELECT e.run_id, r.optimizer, r.lr, r.seed, e.epoch, e.train_loss, e.train_accuracy, "
-        "e.val_loss, e.val_accuracy, e.seconds FROM epochs e JOIN runs r USING (run_id) "
-        "ORDER BY r.optimizer, r.lr, r.seed, e.run_id, e.epoch"
-    ),
-}
+EPOCHS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds",
+          "test_loss", "test_accuracy")  # fmt: skip
+
+
+def _queries(store: Store) -> dict[str, str]:
+    """The two tables' queries; a test column that an older store lacks reads as NULL."""
+    have = set(store.epoch_columns())
+    columns = ", ".join(f"e.{c}" if c in have else f"NULL AS {c}" for c in EPOCHS)
+    return {
+        "runs": "SELECT * FROM runs ORDER BY optimizer, lr, seed, run_id",
+        "epochs": (
+            f"SELECT e.run_id, r.optimizer, r.lr, r.seed, {columns} FROM epochs e "
+            "JOIN runs r USING (run_id) ORDER BY r.optimizer, r.lr, r.seed, e.run_id, e.epoch"
+        ),
+    }
 
 
 def export(out_dir: str | os.PathLike[str], fmt: str = "csv", **options: Any) -> list[Path]:
@@ -75,7 +84,7 @@ def export(out_dir: str | os.PathLike[str], fmt: str = "csv", **options: Any) ->
     db = results_db(out_dir)
     paths = []
     with Store(db, readonly=True) as store:
-        for table, query in QUERIES.items():
+        for table, query in _queries(store).items():
             cursor = store.db.execute(query)
             columns = [d[0] for d in cursor.description]
             rows = [tuple(r) for r in cursor]

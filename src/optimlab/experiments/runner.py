@@ -57,7 +57,7 @@ def run_epoch(
     fit(
         model, loss, optimizer, run.splits.train, run.splits.val,
         epochs=1, batch_size=config["batch_size"], rng=batch_rng, history=history,
-        progress=False,
+        progress=False, test=run.splits.test,
     )  # fmt: skip
     if history.diverged:
         status = "diverged"

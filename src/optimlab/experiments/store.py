@@ -38,7 +38,12 @@ import optimlab
 
 STATUSES = ("pending", "running", "done", "diverged", "failed")
 FINISHED = ("done", "diverged", "failed")
-EPOCH_COLUMNS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds")
+EPOCH_COLUMNS = (
+    "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds", "test_loss",
+    "test_accuracy",
+)  # fmt: skip
+#: Columns added to ``epochs`` after its first version: ``(name, type)``, added on opening.
+ADDED_EPOCH_COLUMNS = (("test_loss", "REAL"), ("test_accuracy", "REAL"))
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -62,6 +67,8 @@ CREATE TABLE IF NOT EXISTS epochs (
     val_loss REAL,
     val_accuracy REAL,
     seconds REAL,
+    test_loss REAL,
+    test_accuracy REAL,
     PRIMARY KEY (run_id, epoch)
 );
 CREATE TABLE IF NOT EXISTS invocations (
@@ -117,6 +124,7 @@ class Store:
                     for statement in SCHEMA.split(";"):
                         if statement.strip():
                             self.db.execute(statement)
+                    self._add_columns()
             elif not set(TABLES) <= tables:
                 raise StoreError(
                     f"{self.path}: not an optimlab results database "
@@ -284,12 +292,25 @@ class Store:
         db: sqlite3.Connection, run_id: str, records: Iterable[Mapping[str, Any]]
     ) -> None:
         """The epoch rows, inside a transaction the caller holds."""
-        rows = [(run_id, int(r["epoch"]), *(_real(r[c]) for c in EPOCH_COLUMNS)) for r in records]
+        rows = [
+            (run_id, int(r["epoch"]), *(_real(r.get(c)) for c in EPOCH_COLUMNS)) for r in records
+        ]
         db.executemany(
-            "INSERT OR REPLACE INTO epochs (run_id, epoch, train_loss, train_accuracy, "
-            "val_loss, val_accuracy, seconds) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT OR REPLACE INTO epochs (run_id, epoch, {', '.join(EPOCH_COLUMNS)}) "
+            f"VALUES (?, ?, {', '.join('?' for _ in EPOCH_COLUMNS)})",
             rows,
         )
+
+    def _add_columns(self) -> None:
+        """Bring the ``epochs`` table of an older store up to date (its rows get NULL)."""
+        have = {r[1] for r in self.db.execute("PRAGMA table_info(epochs)")}
+        for name, kind in ADDED_EPOCH_COLUMNS:
+            if name not in have:
+                self.db.execute(f"ALTER TABLE epochs ADD COLUMN {name} {kind}")
+
+    def epoch_columns(self) -> list[str]:
+        """The columns of the ``epochs`` table (an older store read-only may lack some)."""
+        return [r[1] for r in self.db.execute("PRAGMA table_info(epochs)")]
 
     def epochs(self, run_id: str | None = None) -> list[dict[str, Any]]:
         if run_id is None:

@@ -154,6 +154,7 @@ def run_training(
         batch_size=config.batch_size,
         rng=built.batch_rng,
         progress=progress,
+        test=splits.test,
     )
     test_loss, test_accuracy = (
         evaluate(built.model, built.loss, splits.test)

@@ -13,7 +13,9 @@ class EpochRecord:
     ``train_loss`` and ``train_accuracy`` are means over the epoch's batches
     (weighted by batch size), measured while the weights moved; ``val_*`` are
     measured after the epoch, in evaluation mode. ``seconds`` is the wall-clock
-    time of the epoch, validation included.
+    time of the epoch, validation included. ``test_*`` are measured on the test
+    set after the epoch, in evaluation mode, outside ``seconds`` (``None``
+    without a test set); nothing is tuned on them.
     """
 
     epoch: int
@@ -22,6 +24,8 @@ class EpochRecord:
     val_loss: float
     val_accuracy: float
     seconds: float
+    test_loss: float | None = None
+    test_accuracy: float | None = None
 
 
 @dataclass

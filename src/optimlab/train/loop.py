@@ -72,6 +72,7 @@ def fit(
     callbacks: Sequence[Callback] = (),
     progress: bool | None = None,
     history: History | None = None,
+    test: Dataset | None = None,
 ) -> History:
     """Train ``model`` for ``epochs`` epochs of mini-batch gradient descent.
 
@@ -97,6 +98,10 @@ def fit(
         A tqdm bar per epoch; ``None`` shows it only on a terminal.
     history : History, optional
         Continue a run (after a checkpoint): new epochs are numbered after it.
+    test : dataset, optional
+        Evaluated after every epoch (``test_loss``, ``test_accuracy`` of the
+        record; not counted in its ``seconds``); only reported, never used to
+        stop, tune or detect divergence.
 
     Returns
     -------
@@ -143,13 +148,22 @@ def fit(
         ):
             history.diverged, history.diverged_at_epoch = True, epoch
             break
+        seconds = time.perf_counter() - start
+        test_loss = test_acc = None
+        if test is not None and len(test.y) > 0:
+            optimizer.eval()
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                test_loss, test_acc = evaluate(model, loss, test)
+            optimizer.train()
         record = EpochRecord(
             epoch=epoch,
             train_loss=train_loss,
             train_accuracy=train_acc,
             val_loss=val_loss,
             val_accuracy=val_acc,
-            seconds=time.perf_counter() - start,
+            seconds=seconds,
+            test_loss=test_loss,
+            test_accuracy=test_acc,
         )
         history.epochs.append(record)
         stop = [bool(cb.on_epoch_end(record, history)) for cb in callbacks]
