@@ -69,6 +69,32 @@ _add(Problem(
 ))  # fmt: skip
 
 
+# DeepOBS's Fashion-MNIST problems (Schneider, Balles & Hennig, "DeepOBS: A Deep Learning
+# Optimizer Benchmark Suite", ICLR 2019; fsschneider/DeepOBS, deepobs/tensorflow/testproblems/).
+# Inputs scaled to [0, 1] as its datasets/fmnist.py does (X / 255, no mean subtraction);
+# batch size 128 (deepobs/config.py), 100 epochs (50 for the logistic regression).
+_add(Problem(
+    "fmnist-2c2d", "fashion-mnist", "deepobs_2c2d", {},
+    "Fashion-MNIST, DeepOBS fmnist_2c2d: conv 5x5 32 + pool, conv 5x5 64 + pool, dense "
+    "1024, dense 10; truncated-normal 0.05 weights, 0.05 biases; inputs /255 "
+    "(DeepOBS testproblems/_2c2d.py, fmnist_2c2d.py)",
+    normalize="scale", target_accuracy=0.90,
+))  # fmt: skip
+_add(Problem(
+    "fmnist-deepmlp", "fashion-mnist", "mlp",
+    {"hidden": (1000, 500, 100), "init": "deepobs_mlp"},
+    "Fashion-MNIST, DeepOBS fmnist_mlp: 784-1000-500-100-10 ReLU, truncated-normal 0.03 "
+    "weights, zero biases; inputs /255 (DeepOBS testproblems/_mlp.py, fmnist_mlp.py)",
+    normalize="scale", target_accuracy=0.88,
+))  # fmt: skip
+_add(Problem(
+    "fmnist-logreg-deepobs", "fashion-mnist", "logreg", {"init": "zeros"},
+    "Fashion-MNIST, DeepOBS fmnist_logreg: one dense layer 784-10, weights and biases "
+    "zero; inputs /255 (DeepOBS testproblems/_logreg.py, fmnist_logreg.py)",
+    normalize="scale", target_accuracy=0.83,
+))  # fmt: skip
+
+
 def describe_problems() -> str:
     """One line per problem, for ``optimlab compare --list-problems``."""
     width = max(len(n) for n in PROBLEMS.names())

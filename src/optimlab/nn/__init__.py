@@ -41,7 +41,7 @@ from optimlab.nn.layers import (
     activation,
 )
 from optimlab.nn.losses import MSELoss, SoftmaxCrossEntropy
-from optimlab.nn.models import MODELS, build_model, cnn, logreg, mlp
+from optimlab.nn.models import MODELS, build_model, cnn, deepobs_2c2d, logreg, mlp
 from optimlab.nn.module import Module, Parameter
 from optimlab.nn.sequential import Sequential
 
@@ -71,6 +71,7 @@ __all__ = [
     "activation",
     "build_model",
     "cnn",
+    "deepobs_2c2d",
     "functional",
     "gradcheck",
     "init",

@@ -12,7 +12,18 @@ he_uniform                U(-sqrt(6 / fan_in), +sqrt(6 / fan_in))          (arXi
 ``"glorot"`` / _uniform   U(-sqrt(6 / (fan_in + fan_out)), +...)           Glorot & Bengio 2010
 glorot_normal             N(0, 2 / (fan_in + fan_out))
 ``"torch"``               U(-1 / sqrt(fan_in), +1 / sqrt(fan_in))          PyTorch default
+``"deepobs_conv"``        N(0, 0.05^2) truncated at 2 std; biases 0.05     DeepOBS (2c2d, 3c3d)
+``"deepobs_mlp"``         N(0, 0.03^2) truncated at 2 std; biases 0        DeepOBS (mlp)
+``"zeros"``               0; biases 0                                      DeepOBS (logreg)
 ========================  ==============================================  =================
+
+The DeepOBS initialisers are those of its TensorFlow test problems
+(``fsschneider/DeepOBS``, ``deepobs/tensorflow/testproblems/_2c2d.py``: every
+layer ``truncated_normal_initializer(stddev=0.05)`` and
+``bias_initializer=constant(0.05)``; ``_mlp.py``: ``stddev=3e-2``, biases 0;
+``_logreg.py``: ``constant(0.0)`` for both). TensorFlow's truncated normal
+redraws every value beyond two standard deviations, as :func:`truncated_normal`
+does (its realised spread is about 0.88 std).
 
 ``"torch"`` is what ``torch.nn.Linear`` and ``torch.nn.Conv2d`` do by default:
 ``kaiming_uniform_(a=sqrt(5))`` has gain ``sqrt(2 / (1 + 5))`` and bound
@@ -40,6 +51,7 @@ __all__ = [
     "he_uniform",
     "initialize",
     "torch_default",
+    "truncated_normal",
 ]
 
 Shape = tuple[int, ...]
@@ -103,6 +115,19 @@ def glorot_normal(
     return _normal(shape, math.sqrt(2.0 / (fan_in + fan_out)), rng, dtype)
 
 
+def truncated_normal(
+    shape: Shape, std: float, rng: np.random.Generator, dtype=np.float32
+) -> np.ndarray:
+    """``N(0, std^2)`` with every draw beyond ``2 std`` redrawn (TensorFlow's
+    ``truncated_normal_initializer``)."""
+    values = rng.standard_normal(size=shape)
+    outside = np.abs(values) > 2.0
+    while outside.any():
+        values[outside] = rng.standard_normal(size=int(outside.sum()))
+        outside = np.abs(values) > 2.0
+    return (values * std).astype(dtype, copy=False)
+
+
 def torch_default(
     shape: Shape, fan_in: int, rng: np.random.Generator, dtype=np.float32
 ) -> np.ndarray:
@@ -144,6 +169,23 @@ INITIALIZERS.register("glorot_normal", _with_fan_out(glorot_normal))
 INITIALIZERS.register("torch", _ignoring_fan_out(torch_default), aliases=("torch_default",))
 
 
+def _fixed(std: float | None, doc: str) -> Initializer:
+    def init(shape, *, fan_in, fan_out, rng, dtype=np.float32):
+        if std is None:
+            return np.zeros(shape, dtype=dtype)
+        return truncated_normal(shape, std, rng, dtype)
+
+    init.__doc__ = doc
+    return init
+
+
+INITIALIZERS.register("deepobs_conv", _fixed(0.05, "DeepOBS's 2c2d/3c3d: truncated N(0, 0.05^2)."))
+INITIALIZERS.register("deepobs_mlp", _fixed(0.03, "DeepOBS's mlp: truncated N(0, 0.03^2)."))
+INITIALIZERS.register("zeros", _fixed(None, "All zeros (DeepOBS's logistic regression)."))
+#: The constant bias of an initialiser (others: zeros, or PyTorch's uniform for "torch").
+BIASES = {"deepobs_conv": 0.05}
+
+
 def initialize(
     name: str,
     shape: Shape,
@@ -166,7 +208,9 @@ def initialize(
 def bias_for(
     name: str, size: int, *, fan_in: int, rng: np.random.Generator, dtype=np.float32
 ) -> np.ndarray:
-    """The bias going with initialiser ``name``: PyTorch's uniform for ``"torch"``, else zeros."""
-    if INITIALIZERS.canonical(name) == "torch":
+    """The bias going with initialiser ``name``: PyTorch's uniform for ``"torch"``, the
+    constant of :data:`BIASES` for a DeepOBS one, else zeros."""
+    canonical = INITIALIZERS.canonical(name)
+    if canonical == "torch":
         return torch_default((size,), fan_in, rng, dtype)
-    return np.zeros(size, dtype=dtype)
+    return np.full(size, BIASES.get(canonical, 0.0), dtype=dtype)

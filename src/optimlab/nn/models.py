@@ -181,11 +181,51 @@ def cnn(
     return Sequential(*layers)
 
 
+def deepobs_2c2d(
+    input_shape: tuple[int, int, int],
+    num_classes: int,
+    *,
+    init: str = "deepobs_conv",
+    rng: np.random.Generator,
+    dtype=np.float32,
+) -> Sequential:
+    """DeepOBS's ``2c2d`` network (Schneider, Balles & Hennig, ICLR 2019).
+
+    ``Conv2D(32, 5x5, "same"), ReLU, MaxPool2D(2, stride 2), Conv2D(64, 5x5, "same"),
+    ReLU, MaxPool2D(2, stride 2), Flatten, Dense(1024), ReLU, Dense(num_classes)``:
+    3,274,634 parameters on 28x28x1 images. From ``fsschneider/DeepOBS``,
+    ``deepobs/tensorflow/testproblems/_2c2d.py``: kernels 5x5 with ``padding="same"``
+    (here: padding 2), ``max_pooling2d(pool_size=2, strides=2, padding="same")``
+    (the same as no padding on even sizes, 28 -> 14 -> 7), every weight
+    ``truncated_normal_initializer(stddev=0.05)`` and every bias ``constant(0.05)``
+    (``init="deepobs_conv"``). TensorFlow flattens channels last, this network
+    channels first: the two differ by a fixed permutation of the first dense
+    layer's rows, which changes nothing in training.
+    """
+    shape = _input_shape("deepobs_2c2d", input_shape)
+    if len(shape) != 3 or shape[1] % 4 or shape[2] % 4:
+        raise ValueError(
+            "deepobs_2c2d: input_shape must be (C, H, W) with H and W multiples of 4, "
+            f"e.g. (1, 28, 28); received input_shape={input_shape!r}"
+        )
+    classes = _classes("deepobs_2c2d", num_classes)
+    dtype = float_dtype("deepobs_2c2d", dtype)
+    c, h, w = shape
+    options = {"rng": rng, "dtype": dtype, "init": init}
+    return Sequential(
+        Conv2D(c, 32, 5, padding=2, **options), ReLU(), MaxPool2D(2),
+        Conv2D(32, 64, 5, padding=2, **options), ReLU(), MaxPool2D(2),
+        Flatten(), Dense(64 * (h // 4) * (w // 4), 1024, **options), ReLU(),
+        Dense(1024, classes, **options),
+    )  # fmt: skip
+
+
 #: Model names accepted by :func:`build_model` (and ``optimlab train --model``).
 MODELS: Registry[Callable[..., Sequential]] = Registry("model")
 MODELS.register("mlp", mlp)
 MODELS.register("cnn", cnn)
 MODELS.register("logreg", logreg, aliases=("logistic_regression",))
+MODELS.register("deepobs_2c2d", deepobs_2c2d, aliases=("2c2d",))
 
 
 def build_model(
