@@ -179,8 +179,9 @@ def test_initialisers_have_the_documented_spread(fn, args, std):
 
 
 def test_init_names_choose_the_bias_too():
-    assert set(nn.INITIALIZERS.names()) == {"he", "he_uniform", "glorot", "glorot_normal",
-                                            "torch", "deepobs_conv", "deepobs_mlp", "zeros"}  # fmt: skip
+    names = {"he", "he_uniform", "glorot", "glorot_normal", "torch", "deepobs_conv",
+             "deepobs_mlp", "zeros"}  # fmt: skip
+    assert set(nn.INITIALIZERS.names()) == names
     he = nn.Dense(50, 20, rng=rng(0), init="he")
     np.testing.assert_array_equal(he.bias.data, 0)
     assert he.weight.data.std() == pytest.approx(np.sqrt(2 / 50), rel=0.1)
