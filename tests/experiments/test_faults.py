@@ -253,6 +253,39 @@ def test_a_second_coordinator_on_the_same_out_is_refused(tmp_path):
         first.wait(timeout=60)
 
 
+STARTUP_ABORT = """
+import multiprocessing, signal, sys
+from optimlab.experiments.sweep import LocalWorkers
+
+class Stop(BaseException):
+    pass
+
+def stop(*_):
+    raise Stop
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, float(sys.argv[1]))
+    try:
+        LocalWorkers(2)
+    except Stop:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        print("stopped", len(multiprocessing.active_children()))
+"""
+
+
+@pytest.mark.parametrize("after", [0.05, 0.3])
+def test_a_signal_while_the_workers_start_leaves_none_running(tmp_path, after):
+    """SIGTERM can arrive while the spawned workers are still starting (the lock is
+    already taken): they are stopped too, so the coordinator exits at once."""
+    script = tmp_path / "abort.py"
+    script.write_text(STARTUP_ABORT)
+    proc = subprocess.run([sys.executable, str(script), str(after)], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["stopped", "0"]
+
+
 def test_a_stale_lock_and_leftover_temporary_files_are_cleaned_up(sweep):
     (sweep / ".optimlab.lock").write_text(json.dumps(
         {"pid": 2**22 + 12345, "host": os.uname().nodename, "since": 0.0}))  # fmt: skip

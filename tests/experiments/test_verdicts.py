@@ -132,3 +132,16 @@ def test_a_pair_that_holm_makes_undetermined_says_how_many_seeds_would_tell():
     assert ab.p_adjusted == pytest.approx(6 * alone.p)
     assert ab.verdict == "undetermined" and ab.seeds_needed is not None and ab.seeds_needed > 5
     assert by[("a", "a2")].verdict == "equivalent" and by[("a", "a2")].seeds_needed is None
+
+
+def test_among_m_comparisons_the_seeds_needed_are_for_holms_strictest_step():
+    """Six comparisons: the seeds that resolve a pair whatever its Holm rank are those of
+    a test at 0.05 / 6."""
+    a = seeds([0.856, 0.862, 0.859, 0.861, 0.857])
+    b = seeds([0.853, 0.858, 0.852, 0.851, 0.855])
+    result = verdicts({"a": a, "b": b, "a2": dict(a), "b2": dict(b)}, rope=0.0)
+    ab = next(c for c in result if (c.a, c.b) == ("a", "b"))
+    diffs = np.array([a[s] - b[s] for s in a])
+    spread = diffs.std(ddof=1)
+    assert ab.seeds_needed == seeds_needed(diffs.mean(), spread, alpha=0.05 / 6)
+    assert ab.seeds_needed > seeds_needed(diffs.mean(), spread)

@@ -290,7 +290,8 @@ def _verdicts(result: SweepVerdicts | None, figures: Sequence[str]) -> list[Bloc
             f"below {ALPHA:g} and the interval excludes 0; 'equivalent' when the whole "
             f"interval lies within ±{_points(result.rope)} points (the region of practical "
             "equivalence, --rope); 'undetermined' otherwise, with the number of seeds that "
-            "would resolve the observed difference (or the ROPE, if larger) at 80% power.",
+            "would resolve the observed difference (or the ROPE, if larger) at 80% power even "
+            f"at Holm's strictest level ({ALPHA:g} / {max(made, 1)}).",
         )
     )
     several = len(result.groups) > 1

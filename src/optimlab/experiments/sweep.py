@@ -77,8 +77,13 @@ class LocalWorkers:
             self.pool = cf.ProcessPoolExecutor(
                 max_workers=n, mp_context=multiprocessing.get_context("spawn")
             )
-            # Start them now, while the environment says one thread.
-            list(self.pool.map(_pid, range(n)))
+            # Start them now, while the environment says one thread. A signal while they
+            # start (Terminated, KeyboardInterrupt) must not leave them running.
+            try:
+                list(self.pool.map(_pid, range(n)))
+            except BaseException:
+                self.close(abort=True)
+                raise
 
     def submit(self, fn: Callable, *args: Any) -> Any:
         return self.pool.submit(fn, *args)

@@ -16,7 +16,9 @@ For two optimizers with one value per seed (a validation accuracy, a loss...),
 - the probability of improvement ``P(A > B)`` over seeds (ties count half);
 - the number of seeds a paired t-test would need to detect the observed
   difference (or, when it is smaller, the region of practical equivalence) at
-  80% power, from the observed spread.
+  80% power, from the observed spread; among ``m`` comparisons
+  (:func:`compare_pairs`), at the level ``alpha / m`` of Holm's strictest step,
+  so that that many seeds resolve the pair whatever its rank.
 
 :func:`verdicts` compares every unordered pair, adjusts the p-values for the
 number of comparisons made (Holm, :func:`holm`), and gives each pair one of
@@ -165,7 +167,7 @@ def _compare(
     metric: str = "best_val_accuracy", higher_is_better: bool = True, rope: float = ROPE_ACCURACY,
     confidence: float = 0.95, alpha: float = ALPHA, seed: int = 0,
 ) -> tuple[Comparison, int | None]:  # fmt: skip
-    """:func:`compare_pair`, and the seeds needed whatever the verdict (None: equivalent)."""
+    """:func:`compare_pair`, and ``(target, spread)``: what :func:`seeds_needed` takes."""
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1); received confidence={confidence!r}")
     if not rope >= 0:
@@ -222,16 +224,16 @@ def _compare(
     verdict = _verdict(sign * difference, (sign * ci[0], sign * ci[1]), p, rope, alpha)
     if not higher_is_better:
         improvement = 1.0 - improvement  # P(A better than B): A lower
-    # Computed for every pair that is not equivalent: verdicts() may turn one undetermined.
+    # Kept for every pair: compare_pairs() may turn one undetermined, at a stricter level.
     target = max(abs(difference), rope) if rope > 0 else abs(difference)
-    needed = seeds_needed(target, spread, alpha=alpha) if verdict != "equivalent" else None
+    needed = seeds_needed(target, spread, alpha=alpha) if verdict == "undetermined" else None
     comparison = Comparison(
         a=names[0], b=names[1], metric=metric, difference=difference,
         ci=(float(ci[0]), float(ci[1])), p=p, p_adjusted=p, p_permutation=p_perm,
         verdict=verdict, seeds=n, seeds_needed=needed if verdict == "undetermined" else None,
         paired=paired, p_improvement=improvement, ci_method=method,
     )  # fmt: skip
-    return comparison, needed
+    return comparison, (target, spread)
 
 
 def verdicts(
@@ -254,7 +256,7 @@ def compare_pairs(
     statistics (a note says why) and is not counted among the comparisons made.
     Options as for :func:`compare_pair`.
     """
-    compared: list[tuple[Comparison, int | None]] = []
+    compared: list[tuple[Comparison, tuple[float, float] | None]] = []
     for names, a, b in pairs:
         if min(len(a), len(b)) < 2:
             compared.append((_unjudged(names, a, b, options.get("metric")), None))
@@ -264,15 +266,18 @@ def compare_pairs(
     adjusted = dict(zip(tested, holm([compared[i][0].p for i in tested]), strict=True))
     rope = float(options.get("rope", ROPE_ACCURACY))
     sign = 1.0 if options.get("higher_is_better", True) else -1.0
+    # Holm's strictest step tests at alpha / m: enough seeds for it resolve the pair
+    # whatever its rank among the m comparisons.
+    strict = alpha / max(1, len(tested))
     result = []
-    for i, (c, needed) in enumerate(compared):
-        if i not in adjusted:
+    for i, (c, need) in enumerate(compared):
+        if i not in adjusted or need is None:
             result.append(c)
             continue
         p_adj = adjusted[i]
         oriented = (sign * c.ci[0], sign * c.ci[1])  # type: ignore[operator]
         verdict = _verdict(sign * c.difference, oriented, p_adj, rope, alpha)  # type: ignore[operator]
-        seeds = needed if verdict == "undetermined" else None
+        seeds = seeds_needed(*need, alpha=strict) if verdict == "undetermined" else None
         result.append(replace(c, p_adjusted=p_adj, verdict=verdict, seeds_needed=seeds))
     return result
 
