@@ -75,6 +75,12 @@ Rows
        regression takes ~0.2 s an epoch on one thread (each worker has one BLAS
        thread), so 8 epochs make each run ~1.5 s of compute and the runs, not
        the fixed costs, dominate. Goal: speed-up >= 1.8 on 2 cores.
+    7. The DeepOBS problems (issue 15): an epoch of ``fmnist-deepmlp``
+       (784-1000-500-100-10) and ``fmnist-logreg-deepobs``, and the first 60
+       batches of ``fmnist-2c2d`` (conv 5x5 32 and 64, dense 1024: 3.3M
+       parameters) scaled to a whole epoch, plain SGD at DeepOBS's tuned rate,
+       against the same PyTorch layers from the same weights
+       (``benchmarks/training.py``). No goal yet: the baseline for issue 20.
 
 FLOP rate
     Printed once: the float32 rate of a 2048x2048 @ 2048x2048 product with
@@ -136,7 +142,7 @@ from optimlab import nn  # noqa: E402
 from optimlab.io import atomic_write  # noqa: E402
 
 DEFAULT_OUT = HERE / "results.md"
-ROW_NUMBERS = (1, 2, 3, 4, 5, 6)
+ROW_NUMBERS = (1, 2, 3, 4, 5, 6, 7)
 
 
 # -- what to run ----------------------------------------------------------------------
@@ -161,6 +167,7 @@ class Plan:
     sweep_epochs: int = 8
     sweep_subset: int | None = None
     matmul_repeats: int = 5
+    deepobs_repeats: int = 3
 
     @classmethod
     def quick(cls) -> Plan:
@@ -180,10 +187,11 @@ class Plan:
             sweep_epochs=1,
             sweep_subset=2000,
             matmul_repeats=2,
+            deepobs_repeats=1,
         )
 
     def with_repeats(self, n: int) -> Plan:
-        names = ("mlp", "cnn", "layer", "load", "step", "sweep", "matmul")
+        names = ("mlp", "cnn", "layer", "load", "step", "sweep", "matmul", "deepobs")
         return dataclasses.replace(self, **{f"{name}_repeats": n for name in names})
 
 
@@ -605,6 +613,45 @@ def sweep_rows(ctx: Context) -> list[Row]:
     ]
 
 
+# -- row 7: the DeepOBS problems -------------------------------------------------------
+
+DEEPOBS = {  # kind -> (what, batches timed: None = a whole epoch)
+    "2c2d": ("fmnist-2c2d (DeepOBS) epoch, SGD", 60),
+    "deepmlp": ("fmnist-deepmlp (DeepOBS) epoch, SGD", None),
+    "logreg-deepobs": ("fmnist-logreg-deepobs (DeepOBS) epoch, SGD", None),
+}
+
+
+def deepobs_rows(ctx: Context) -> list[Row]:
+    """An epoch of each DeepOBS problem (or, for the 2c2d network, its first batches,
+    scaled to the 422 batches of an epoch), optimlab against the same PyTorch network
+    from the same weights. No goal: these networks are new; the ratio is the baseline."""
+    plan, splits = ctx.plan, ctx.splits()
+    rows = []
+    for kind, (what, batches) in DEEPOBS.items():
+        n = batches * BATCH_SIZE if batches is not None else plan.examples
+        if plan.examples is not None:
+            n = min(n or plan.examples, plan.examples)
+        train = first(splits.train, n)
+        ours, theirs = OptimlabTrainer(kind, splits), TorchTrainer(kind, splits)
+        warm = first(splits.train, 5 * BATCH_SIZE)
+        ours.epoch(warm)
+        theirs.epoch(warm)
+        ours_s, theirs_s = [], []
+        for _ in range(plan.deepobs_repeats):
+            ours_s.append(timed(lambda ours=ours, train=train: ours.epoch(train)))
+            theirs_s.append(timed(lambda theirs=theirs, train=train: theirs.epoch(train)))
+        o, t = statistics.median(ours_s), statistics.median(theirs_s)
+        scale = len(splits.train) / len(train)
+        notes = (
+            f"{len(train):,} images timed, scaled to the {len(splits.train):,} of an epoch"
+            if scale > 1
+            else ""
+        )
+        rows.append(ratio_row("7", what, o * scale, t * scale, None, notes))
+    return rows
+
+
 ROWS: dict[int, Callable[[Context], list[Row]]] = {
     1: lambda ctx: training_rows(ctx, "mlp"),
     2: lambda ctx: training_rows(ctx, "cnn"),
@@ -612,6 +659,7 @@ ROWS: dict[int, Callable[[Context], list[Row]]] = {
     4: load_rows,
     5: step_rows,
     6: sweep_rows,
+    7: deepobs_rows,
 }
 
 
@@ -702,7 +750,7 @@ def parse_rows(text: str) -> list[int]:
     except ValueError:
         numbers = []
     if not numbers or any(n not in ROW_NUMBERS for n in numbers):
-        raise argparse.ArgumentTypeError(f"expected row numbers among 1-6, e.g. 1,5; got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected row numbers among 1-7, e.g. 1,5; got {text!r}")
     return numbers
 
 

@@ -59,6 +59,10 @@ class Workload:
 WORKLOADS = {
     "mlp": Workload("fmnist-mlp", lr=0.1, momentum=0.0),
     "cnn": Workload("fmnist-cnn", lr=0.05, momentum=0.9),
+    # DeepOBS's problems at its tuned SGD rates (baselines of fmnist_2c2d: lr 10**-0.8).
+    "2c2d": Workload("fmnist-2c2d", lr=0.158, momentum=0.0),
+    "deepmlp": Workload("fmnist-deepmlp", lr=0.1, momentum=0.0),
+    "logreg-deepobs": Workload("fmnist-logreg-deepobs", lr=0.1, momentum=0.0),
 }
 
 
