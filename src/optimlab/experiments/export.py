@@ -26,10 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from optimlab.experiments.analysis import results_db
-from optimlab.experiments.store import Store
+from optimlab.experiments.store import EPOCH_COLUMNS, Store
 from optimlab.experiments.sweep_verdicts import (
-    DEFAULT_CONFIDENCE,
-    DEFAULT_METRIC,
     SweepVerdicts,
     check_options,
     store_verdicts,
@@ -39,8 +37,7 @@ from optimlab.io import atomic_open
 
 FORMATS = ("csv", "json")
 JSON_COLUMNS = ("hyperparameters", "config")
-EPOCHS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds",
-          "test_loss", "test_accuracy")  # fmt: skip
+EPOCHS = ("epoch", *EPOCH_COLUMNS)
 
 
 def _queries(store: Store) -> dict[str, str]:
@@ -77,10 +74,7 @@ def export(out_dir: str | os.PathLike[str], fmt: str = "csv", **options: Any) ->
     """
     if fmt not in FORMATS:
         raise ValueError(f"export: fmt must be one of {', '.join(FORMATS)}; received fmt={fmt!r}")
-    check_options(
-        options.get("metric", DEFAULT_METRIC), options.get("rope"),
-        options.get("confidence", DEFAULT_CONFIDENCE),
-    )  # fmt: skip
+    check_options(**options)  # before any file is written
     db = results_db(out_dir)
     paths = []
     with Store(db, readonly=True) as store:

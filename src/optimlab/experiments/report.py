@@ -32,13 +32,12 @@ from optimlab.experiments.sweep_plots import plot_sweep
 from optimlab.experiments.sweep_verdicts import (
     DEFAULT_CONFIDENCE,
     DEFAULT_METRIC,
-    METRICS,
     MIRROR,
     Group,
     SweepVerdicts,
     check_options,
     in_group,
-    per_seed,
+    seed_values,
     store_verdicts,
     write_verdicts,
 )
@@ -329,7 +328,7 @@ def _group_blocks(
     rows = []
     for i, name in enumerate(names):
         cell = group.cells[name]
-        values = list(per_seed(cell, _metric_key(result.metric)).values())
+        values = list(seed_values(cell, result.metric).values())
         verdict = "—" if name == first else versus[name][0] + f" than {first}"
         if name != first and versus[name][0] in ("equivalent", "undetermined"):
             verdict = f"{versus[name][0]} (against {first})"
@@ -365,10 +364,6 @@ def _group_blocks(
         blocks.append(("matrix", names, verdict_grid(result, group)))
         blocks.append(("table", *_pair_table(result, group)))
     return blocks
-
-
-def _metric_key(metric: str) -> str:
-    return next(k for k, v in METRICS.items() if v == metric)
 
 
 def _pair_table(result: SweepVerdicts, group: Group) -> tuple[list[str], list[list[str]]]:

@@ -303,7 +303,7 @@ class Store:
 
     def _add_columns(self) -> None:
         """Bring the ``epochs`` table of an older store up to date (its rows get NULL)."""
-        have = {r[1] for r in self.db.execute("PRAGMA table_info(epochs)")}
+        have = set(self.epoch_columns())
         for name, kind in ADDED_EPOCH_COLUMNS:
             if name not in have:
                 self.db.execute(f"ALTER TABLE epochs ADD COLUMN {name} {kind}")

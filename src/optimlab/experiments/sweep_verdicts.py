@@ -151,7 +151,13 @@ def in_group(c: Comparison, group: Group) -> bool:
 
 def per_seed(cell: Cell, metric: str) -> dict[int, float]:
     """``{seed: value}`` of a cell's scored runs for ``metric`` (a key of :data:`METRICS`)."""
-    field = METRICS[metric]
+    return seed_values(cell, METRICS[metric])
+
+
+def seed_values(cell: Cell, field: str) -> dict[int, float]:
+    """``{seed: value}`` of a cell's scored runs for a per-run number: a field of
+    :class:`~optimlab.experiments.analysis.RunSummary` (``final_train_loss``...) or
+    ``final_val_accuracy`` (its ``score``); runs without that number are left out."""
     values = {}
     for run in cell.runs:
         value = _value(run, field)
@@ -168,7 +174,10 @@ def _value(run: RunSummary, field: str) -> float | None:
     return getattr(run, field)
 
 
-def check_options(metric: str, rope: float | None, confidence: float) -> None:
+def check_options(
+    metric: str = DEFAULT_METRIC, rope: float | None = None,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> None:  # fmt: skip
     """``ValueError`` naming a bad ``--metric``, ``--rope`` or ``--confidence``."""
     if metric not in METRICS:
         raise ValueError(f"--metric must be one of {', '.join(METRICS)}; received {metric!r}")
@@ -237,7 +246,7 @@ def sweep_verdicts(
         pairs, metric=METRICS[metric], rope=rope, confidence=confidence, seed=DRAW_SEED
     )
     comparisons = tuple(
-        _with_rates(c, lr_a, lr_b) for c, (lr_a, lr_b) in zip(compared, rates, strict=True)
+        replace(c, lr_a=lr_a, lr_b=lr_b) for c, (lr_a, lr_b) in zip(compared, rates, strict=True)
     )
     names = sorted({c.optimizer for c in cells})
     met = {frozenset((c.a, c.b)) for c in comparisons}
@@ -254,10 +263,6 @@ def _rates(tune: bool, found: Sequence[Group]) -> str:
     return "shared" if any(g.lr is not None for g in found) else "only"
 
 
-def _with_rates(c: Comparison, lr_a: float, lr_b: float) -> Comparison:
-    return replace(c, lr_a=lr_a, lr_b=lr_b)
-
-
 def store_verdicts(store: Store, **options: Any) -> SweepVerdicts:
     """:func:`sweep_verdicts` of a store's cells, ``tune`` from its settings."""
     cells = summarize(store)
@@ -270,10 +275,7 @@ def verdicts_of_sweep(source: str | os.PathLike[str], **options: Any) -> Path:
     ``source``: the sweep's folder or its database. ``options``: those of
     :func:`sweep_verdicts` (``metric``, ``rope``, ``confidence``).
     """
-    check_options(
-        options.get("metric", DEFAULT_METRIC), options.get("rope"),
-        options.get("confidence", DEFAULT_CONFIDENCE),
-    )  # fmt: skip
+    check_options(**options)
     db = results_db(source)
     with Store(db, readonly=True) as store:
         result = store_verdicts(store, **options)

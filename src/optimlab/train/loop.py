@@ -133,9 +133,7 @@ def fit(
                 model, loss, optimizer, train, batch_size, rng, epoch, progress
             )
             if val is not None and len(val.y) > 0 and math.isfinite(train_loss):
-                optimizer.eval()  # schedule-free: evaluate at the averaged iterate
-                val_loss, val_acc = evaluate(model, loss, val)
-                optimizer.train()
+                val_loss, val_acc = _evaluate_at_eval_point(model, loss, optimizer, val)
             else:
                 val_loss, val_acc = math.nan, math.nan
         blown_up = bool(history.epochs) and train_loss > (
@@ -151,10 +149,8 @@ def fit(
         seconds = time.perf_counter() - start
         test_loss = test_acc = None
         if test is not None and len(test.y) > 0:
-            optimizer.eval()
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                test_loss, test_acc = evaluate(model, loss, test)
-            optimizer.train()
+                test_loss, test_acc = _evaluate_at_eval_point(model, loss, optimizer, test)
         record = EpochRecord(
             epoch=epoch,
             train_loss=train_loss,
@@ -171,6 +167,18 @@ def fit(
             break
     optimizer.eval()  # leave the model with the weights it should be evaluated with
     return history
+
+
+def _evaluate_at_eval_point(
+    model: Module, loss: Loss, optimizer: Optimizer, data: Dataset
+) -> tuple[float, float]:
+    """:func:`evaluate` with the optimizer in its evaluation form (schedule-free methods:
+    the averaged iterate), then back to training."""
+    optimizer.eval()
+    try:
+        return evaluate(model, loss, data)
+    finally:
+        optimizer.train()
 
 
 #: An epoch whose mean training loss exceeds this many times the first epoch's diverged

@@ -45,6 +45,7 @@ from optimlab.data.datasets import dataset_dir
 from optimlab.experiments.analysis import Cell, Stat, summarize, sweep_settings, tuned
 from optimlab.experiments.config import SweepConfig
 from optimlab.experiments.store import Store
+from optimlab.experiments.sweep_verdicts import seed_values
 from optimlab.experiments.verdicts import ROPE_ACCURACY, Comparison, compare_pair, compare_pairs
 
 #: The sweep, shipped with the package; ``examples/seed_study.toml`` is the same file.
@@ -141,16 +142,6 @@ def _show(cell: Cell, metric: str, scale: float, fmt: str, unit: str) -> str:
     return f"{cell.optimizer} {scale * stat.mean:{fmt}}{spread}{unit}"
 
 
-def _per_seed(cell: Cell, metric: str) -> dict[int, float]:
-    """``{seed: value}`` of a cell's runs for a RunSummary field (``score``: final val)."""
-    values = {}
-    for run in cell.runs:
-        value = getattr(run, metric)
-        if value is not None and run.status in ("done", "diverged"):
-            values[run.seed] = float(value)
-    return values
-
-
 def _best_claim(
     claim: str,
     subject: str,
@@ -180,9 +171,8 @@ def _best_claim(
     def show(name: str) -> str:
         return _show(scored[name], metric, scale, fmt, unit)
 
-    field = "score" if metric == "final_val_accuracy" else metric
     others = [n for n in order if n != subject]
-    pairs = [((subject, n), _per_seed(scored[subject], field), _per_seed(scored[n], field))
+    pairs = [((subject, n), seed_values(scored[subject], metric), seed_values(scored[n], metric))
              for n in others]  # fmt: skip
     rope = ROPE_ACCURACY if metric.endswith("accuracy") else ROPE_LOSS
     compared = {c.b: c for c in compare_pairs(pairs, metric=metric, rope=rope,
