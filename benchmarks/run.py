@@ -81,6 +81,11 @@ Rows
        parameters) scaled to a whole epoch, plain SGD at DeepOBS's tuned rate,
        against the same PyTorch layers from the same weights
        (``benchmarks/training.py``). No goal yet: the baseline for issue 20.
+       Also the loss problems: the first 60 batches of ``fmnist-autoencoder``
+       (784-1000-500-250-30 and back, 2.8M parameters, sigmoid cross-entropy
+       against ``BCEWithLogitsLoss``) scaled to an epoch, and an epoch of
+       ``quadratic-deep`` (1,000 noise samples of 100 dimensions: 8 steps, a
+       measure of per-step overhead rather than of arithmetic).
 
 FLOP rate
     Printed once: the float32 rate of a 2048x2048 @ 2048x2048 product with
@@ -139,6 +144,7 @@ from training import (  # noqa: E402
 )
 
 from optimlab import nn  # noqa: E402
+from optimlab.data.synthetic import noisy_quadratic_splits  # noqa: E402
 from optimlab.io import atomic_write  # noqa: E402
 
 DEFAULT_OUT = HERE / "results.md"
@@ -619,6 +625,8 @@ DEEPOBS = {  # kind -> (what, batches timed: None = a whole epoch)
     "2c2d": ("fmnist-2c2d (DeepOBS) epoch, SGD", 60),
     "deepmlp": ("fmnist-deepmlp (DeepOBS) epoch, SGD", None),
     "logreg-deepobs": ("fmnist-logreg-deepobs (DeepOBS) epoch, SGD", None),
+    "autoencoder": ("fmnist-autoencoder epoch, SGD momentum 0.9", 60),
+    "quadratic": ("quadratic-deep (DeepOBS) epoch, SGD", None),
 }
 
 
@@ -626,11 +634,13 @@ def deepobs_rows(ctx: Context) -> list[Row]:
     """An epoch of each DeepOBS problem (or, for the 2c2d network, its first batches,
     scaled to the 422 batches of an epoch), optimlab against the same PyTorch network
     from the same weights. No goal: these networks are new; the ratio is the baseline."""
-    plan, splits = ctx.plan, ctx.splits()
+    plan = ctx.plan
     rows = []
     for kind, (what, batches) in DEEPOBS.items():
+        # the quadratic's data is its own noise (1,000 samples of 100 dimensions)
+        splits = noisy_quadratic_splits() if kind == "quadratic" else ctx.splits()
         n = batches * BATCH_SIZE if batches is not None else plan.examples
-        if plan.examples is not None:
+        if plan.examples is not None and kind != "quadratic":
             n = min(n or plan.examples, plan.examples)
         train = first(splits.train, n)
         ours, theirs = OptimlabTrainer(kind, splits), TorchTrainer(kind, splits)

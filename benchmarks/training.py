@@ -41,6 +41,7 @@ import numpy as np
 from optimlab import nn, optim
 from optimlab.data import ArrayDataset, Splits, load_dataset
 from optimlab.experiments.problems import PROBLEMS
+from optimlab.experiments.run import make_loss
 from optimlab.nn.models import build_model
 from optimlab.train import fit
 
@@ -63,6 +64,9 @@ WORKLOADS = {
     "2c2d": Workload("fmnist-2c2d", lr=0.158, momentum=0.0),
     "deepmlp": Workload("fmnist-deepmlp", lr=0.1, momentum=0.0),
     "logreg-deepobs": Workload("fmnist-logreg-deepobs", lr=0.1, momentum=0.0),
+    # The loss problems: the deep autoencoder and DeepOBS's noisy quadratic (its tuned rate).
+    "autoencoder": Workload("fmnist-autoencoder", lr=0.01, momentum=0.9),
+    "quadratic": Workload("quadratic-deep", lr=0.0158, momentum=0.0),
 }
 
 
@@ -104,7 +108,7 @@ class OptimlabTrainer:
             rng=np.random.default_rng(seed),
             **problem.model_kwargs,
         )
-        self.loss = nn.SoftmaxCrossEntropy()
+        self.loss = make_loss(problem.loss)  # softmax, sigmoid cross-entropy or the quadratic
         hyper = {"momentum": work.momentum} if work.momentum else {}
         self.optimizer = optim.create("sgd", self.model.parameters(), lr=work.lr, **hyper)
         self.rng = np.random.default_rng(seed + 1)
@@ -148,6 +152,10 @@ def torch_twin(model: nn.Sequential):
             twin, weight = torch.nn.MaxPool2d(layer.kernel_size, layer.stride), None
         elif isinstance(layer, nn.ReLU):
             twin, weight = torch.nn.ReLU(), None
+        elif isinstance(layer, nn.Sigmoid):
+            twin, weight = torch.nn.Sigmoid(), None
+        elif isinstance(layer, nn.Shift):
+            twin, weight = _TorchShift(torch.from_numpy(layer.theta.data.copy())), None
         elif isinstance(layer, nn.Flatten):
             twin, weight = torch.nn.Flatten(), None  # both keep (C, H, W) order
         else:
@@ -160,6 +168,39 @@ def torch_twin(model: nn.Sequential):
     return torch.nn.Sequential(*layers)
 
 
+def _TorchShift(theta):
+    """``theta - x`` with a learnt ``theta``: the twin of ``nn.Shift``."""
+    import torch
+
+    class Shift(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.theta = torch.nn.Parameter(theta)
+
+        def forward(self, x):
+            return self.theta - x
+
+    return Shift()
+
+
+def torch_loss(problem_loss: str):
+    """``loss(outputs, x, y)`` of a problem's loss, in PyTorch."""
+    import torch
+
+    if problem_loss == "softmax_cross_entropy":
+        ce = torch.nn.CrossEntropyLoss()
+        return lambda out, x, y: ce(out, y)
+    if problem_loss == "sigmoid_cross_entropy":
+        return lambda out, x, y: (
+            torch.nn.functional.binary_cross_entropy_with_logits(out, x.flatten(1), reduction="sum")
+            / len(x)
+        )
+    from optimlab.data.synthetic import deepobs_quadratic_hessian
+
+    q = torch.from_numpy(deepobs_quadratic_hessian().astype(np.float32))
+    return lambda r, x, y: 0.5 * ((r @ q) * r).sum() / len(r)
+
+
 class TorchTrainer:
     """The PyTorch side of one workload, starting from the optimlab model's weights."""
 
@@ -170,7 +211,9 @@ class TorchTrainer:
         torch.manual_seed(seed)
         self.model = torch_twin(OptimlabTrainer(kind, splits, seed).model)
         self.model.train()
-        self.loss = torch.nn.CrossEntropyLoss()
+        problem = PROBLEMS.get(work.problem)
+        self.loss = torch_loss(problem.loss)
+        self.classifies = problem.classifies
         self.optimizer = torch.optim.SGD(
             self.model.parameters(), lr=work.lr, momentum=work.momentum
         )
@@ -187,7 +230,7 @@ class TorchTrainer:
         for start in range(0, n, BATCH_SIZE):
             xb, yb = x[start : start + BATCH_SIZE], y[start : start + BATCH_SIZE]
             logits = self.model(xb)
-            loss = self.loss(logits, yb)
+            loss = self.loss(logits, xb, yb)
             value = loss.item()
             if not math.isfinite(value):
                 break
@@ -195,7 +238,8 @@ class TorchTrainer:
             loss.backward()
             self.optimizer.step()
             total_loss += value * len(yb)
-            correct += int((logits.argmax(dim=1) == yb).sum())
+            if self.classifies:
+                correct += int((logits.argmax(dim=1) == yb).sum())
 
 
 # -- the memory probe -----------------------------------------------------------------

@@ -43,7 +43,9 @@ def test_mlp_reaches_084_after_5_epochs(mlp_run):
     assert [e["epoch"] for e in history["epochs"]] == [1, 2, 3, 4, 5]
     for epoch in history["epochs"]:
         assert set(epoch) == {"epoch", "train_loss", "train_accuracy", "val_loss",
-                              "val_accuracy", "seconds", "test_loss", "test_accuracy"}  # fmt: skip
+                              "val_accuracy", "seconds", "test_loss", "test_accuracy", "steps",
+                              "gradient_evaluations"}  # fmt: skip
+    assert [e["steps"] for e in history["epochs"]] == [422 * k for k in range(1, 6)]
     # The test set after the last epoch is the one reported at the end.
     assert history["epochs"][-1]["test_accuracy"] == history["test_accuracy"]
     assert history["config"]["optimizer"] == "sgd" and history["config"]["lr"] == 0.1

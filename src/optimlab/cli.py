@@ -132,13 +132,15 @@ def _verdict_options(parser: argparse.ArgumentParser) -> None:
     """
     parser.add_argument(
         "--metric", default="best", choices=VERDICT_METRICS,
-        help="the per-seed value the verdicts compare: best (the best epoch's validation "
-        "accuracy, default), final (the last epoch's) or test (the last epoch's test accuracy)",
+        help="the per-seed value the verdicts compare, in the problem's metric (accuracy, or "
+        "loss): best (the best epoch's validation value, default), final (the last epoch's) "
+        "or test (the last epoch's test value)",
     )  # fmt: skip
     parser.add_argument(
         "--rope", type=float, metavar="WIDTH",
         help="region of practical equivalence, in the metric's units (accuracy as a fraction; "
-        "default 0.001 = 0.1 points): 'equivalent' needs the whole interval within +-WIDTH",
+        "default 0.001 = 0.1 points; a loss: 0.1%% of its typical value): 'equivalent' needs "
+        "the whole interval within +-WIDTH",
     )  # fmt: skip
     parser.add_argument(
         "--confidence", type=confidence_level, default=0.95, metavar="LEVEL",
@@ -246,10 +248,18 @@ def build_parser() -> argparse.ArgumentParser:
     _pairs(compare, "-o", "overrides", "a hyperparameter for every optimizer that takes it")
     compare.add_argument(
         "--tune", action="store_true",
-        help="compare each optimizer at the rate of its grid with the best validation accuracy",
+        help="compare each optimizer at the rate of its grid with the best final validation "
+        "value (accuracy, or loss for a loss problem)",
     )  # fmt: skip
     compare.add_argument("--train-subset", type=int, help="train on the first N examples only")
-    compare.add_argument("--target-accuracy", type=float, help="for 'epochs to reach' (report)")
+    compare.add_argument(
+        "--target", type=float,
+        help="the validation value whose 'epochs (steps, seconds) to reach' the report counts, "
+        "in the problem's metric (an accuracy or a loss; default: the problem's)",
+    )  # fmt: skip
+    compare.add_argument(
+        "--target-accuracy", type=float, help="--target for a problem judged by accuracy"
+    )
     _plugin_option(compare)
     compare.add_argument("--workers", type=int, help="local worker processes (default: cores)")
     compare.add_argument("--dask", help="a Dask scheduler address, or local:N for a local cluster")
@@ -331,9 +341,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run (or resume) the study's sweep into OUT, then write its page from "
         "OUT/results.db: tables, figures and a verdict on each of the original's conclusions.",
     )
-    study.add_argument("name", choices=["seed"], help="the study: seed (examples/seed_study.toml)")
-    study.add_argument("--out", default="results/seed-study", help="the sweep's folder")
-    study.add_argument("--page", default="docs/seed-study.md", help="the page to write")
+    study.add_argument(
+        "name", choices=list(STUDIES),
+        help="the study: seed (the from-scratch study) or deepobs (DeepOBS's problems beside "
+        "its published baselines)",
+    )  # fmt: skip
+    study.add_argument("--out", help="the sweeps' folder (default: results/<study>-study, "
+                       "results/deepobs)")  # fmt: skip
+    study.add_argument("--page", help="the page to write (default: docs/seed-study.md, "
+                       "docs/deepobs.md)")  # fmt: skip
     study.add_argument("--config", help="the sweep file (default: the study's own)")
     _plugin_option(study)
     study.add_argument("--workers", type=int, help="local worker processes (default: cores)")
@@ -360,7 +376,7 @@ def _sweep_config(args: argparse.Namespace) -> Any:
 
     config = SweepConfig.from_toml(args.config) if args.config else SweepConfig()
     for key in ("problem", "optimizers", "lrs", "seeds", "epochs", "batch_size", "schedule",
-                "warmup", "train_subset", "target_accuracy", "init"):  # fmt: skip
+                "warmup", "train_subset", "target_accuracy", "target", "init"):  # fmt: skip
         value = getattr(args, key)
         if value is not None:
             setattr(config, key, value)
@@ -510,7 +526,18 @@ def _trajectories(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The studies of ``optimlab study``: their default sweep folder and page.
+STUDIES = {
+    "seed": ("results/seed-study", "docs/seed-study.md"),
+    "deepobs": ("results/deepobs", "docs/deepobs.md"),
+}
+
+
 def _study(args: argparse.Namespace) -> int:
+    out, page = STUDIES[args.name]
+    args.out, args.page = args.out or out, args.page or page
+    if args.name == "deepobs":
+        return _deepobs_study(args)
     from optimlab.experiments.studies.seed import study_config
     from optimlab.experiments.studies.seed_page import write_page
 
@@ -529,6 +556,34 @@ def _study(args: argparse.Namespace) -> int:
             f"diverged, {len(outcome.failed)} failed"
         )
     page = write_page(args.out, args.page, command="optimlab study seed")
+    print(f"wrote {page} and its figures in {page.with_suffix('')}/")
+    return 0
+
+
+def _deepobs_study(args: argparse.Namespace) -> int:
+    from optimlab.experiments.studies.deepobs import run_study
+    from optimlab.experiments.studies.deepobs_page import write_page
+
+    if args.config:
+        raise ValueError("study deepobs: its sweeps are its own (--config is for study seed)")
+    if not args.page_only:
+        from optimlab.experiments.sweep import run_sweep
+
+        def run(config: Any, folder: Any) -> None:
+            _add_plugins(config, args.plugins)
+            print(f"deepobs study: {len(config.runs())} runs of {config.problem} into {folder}")
+            outcome = run_sweep(
+                config, folder, workers=args.workers, dask=args.dask,
+                progress=False if args.quiet else None,
+                command_line=["optimlab", *sys.argv[1:]],
+            )  # fmt: skip
+            print(f"{outcome.total} runs: {len(outcome.done)} done, {len(outcome.diverged)} "
+                  f"diverged, {len(outcome.failed)} failed")  # fmt: skip
+
+        run_study(args.out, run)
+    page, note = write_page(args.out, args.page, command="optimlab study deepobs")
+    for line in note:
+        print(line)
     print(f"wrote {page} and its figures in {page.with_suffix('')}/")
     return 0
 
@@ -596,11 +651,13 @@ def _train(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    val = result["epochs"][-1]["val_accuracy"]
+    name = "accuracy" if result["test_accuracy"] is not None else "loss"  # a loss problem
+    val = result["epochs"][-1][f"val_{name}"]
     val_text = "n/a" if val is None else f"{val:.4f}"
+    figures = "loss.png, accuracy.png" if name == "accuracy" else "loss.png"
     print(
-        f"test accuracy {result['test_accuracy']:.4f} (validation {val_text}, "
-        f"{result['seconds']:.1f} s); wrote {args.out}/history.json, loss.png, accuracy.png"
+        f"test {name} {result[f'test_{name}']:.4f} (validation {val_text}, "
+        f"{result['seconds']:.1f} s); wrote {args.out}/history.json, {figures}"
     )
     return 0
 

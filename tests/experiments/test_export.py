@@ -99,11 +99,14 @@ def test_csv_header_order_and_nulls(out):
         "seconds",
         "test_loss",
         "test_accuracy",
+        "steps",
+        "gradient_evaluations",
     ]
     diverged = [r for r in rows if r[0] == "sgd-10.0-0"]
     assert diverged == [
-        ["sgd-10.0-0", "sgd", "10.0", "0", "1", repr(0.5 / 3), "0.5", "", "", "0.1", "", ""]
-    ]
+        ["sgd-10.0-0", "sgd", "10.0", "0", "1", repr(0.5 / 3), "0.5", "", "", "0.1", "", "", "",
+         ""]
+    ]  # fmt: skip
 
 
 def test_json_export_decodes_json_columns(out):

@@ -123,7 +123,7 @@ def test_markdown_configuration_tables_tuning_and_ranking(out):
         "Schedule: cosine, warmup 1",
         "`optimlab compare --problem toy --tune`",
         "1 pending and 0 running (this report is partial)",
-        "target accuracy: 85%",
+        "Metric: validation accuracy (higher is better); target: 85%",
         'Hyperparameters of sgd: {"momentum": 0.9}',
     ):
         assert fact in md, fact
@@ -132,19 +132,20 @@ def test_markdown_configuration_tables_tuning_and_ranking(out):
     # train loss 0.12, 0.11, 0.10; 0.85 reached at epoch 2 by all seeds.
     adam = next(line for line in md.splitlines() if line.startswith("| 0.01 (tuned)"))
     cells = [c.strip() for c in adam.strip("|").split("|")]
-    assert cells[1:6] == [
+    assert cells[1:7] == [
         "3 done",
         "0.1100 ± 0.0100",
         "89.00 ± 1.00 %",
         "89.00 ± 1.00 %",
+        "—",  # no test accuracy stored
         "2.0 (3 of 3 reached)",
     ]
     # adam at 0.1: the diverged run counts at chance 0.1 in the final accuracy, the failed
     # one not at all: (0.1 + 0.65) / 2.
     line = next(x for x in md.splitlines() if x.startswith("| 0.1 |") and "diverged" in x)
     assert "1 done, 1 diverged, 1 failed" in line and "| 37.50 ± 38.89 % |" in line
-    assert "| adam | 0.01 | 2 of 3 | inside the grid |" in md
-    assert "| sgd | 0.1 | 2 of 2 | ⚠ on the edge: the largest rate of the grid" in md
+    assert "| adam | 0.01 | 2 of 3 | 89.00 ± 1.00 % | — | inside the grid |" in md
+    assert "| sgd | 0.1 | 2 of 2 | 81.00 ± 1.00 % | — | ⚠ on the edge: the largest rate" in md
     ranking = md.split("## Ranking and verdicts")[1].split("\n## ")[0]
     assert "| 1 | adam | 0.01 | 89.00 ± 1.00 % | 3 | — |" in ranking
     assert "| 2 | sgd | 0.1 | 81.00 ± 1.00 % | 3 | worse than adam |" in ranking
@@ -166,7 +167,7 @@ def test_single_seed_ranking_says_noise_cannot_be_judged(tmp_path):
     assert "adam: undetermined against sgd (fewer than two seeds)" in md
     assert "| adam | sgd | +10.000 | — | — | — | — | — | undetermined | 1 | — |" in md
     assert "a single rate: not tuned" in md
-    assert "target accuracy: unknown" in md
+    assert "Metric: validation accuracy (higher is better); target: unknown" in md
 
 
 def test_report_of_a_missing_store_names_the_path(tmp_path):

@@ -180,10 +180,11 @@ def test_initialisers_have_the_documented_spread(fn, args, std):
 
 def test_init_names_choose_the_bias_too():
     names = {"he", "he_uniform", "glorot", "glorot_normal", "torch", "deepobs_conv",
-             "deepobs_mlp", "zeros"}  # fmt: skip
+             "deepobs_mlp", "zeros", "sparse"}  # fmt: skip
     assert set(nn.INITIALIZERS.names()) == names
     he = nn.Dense(50, 20, rng=rng(0), init="he")
     np.testing.assert_array_equal(he.bias.data, 0)
+    np.testing.assert_array_equal(nn.Dense(50, 20, rng=rng(0), init="sparse").bias.data, 0)
     assert he.weight.data.std() == pytest.approx(np.sqrt(2 / 50), rel=0.1)
     torch_like = nn.Dense(50, 20, rng=rng(0))
     assert np.abs(torch_like.bias.data).max() > 0
@@ -226,7 +227,8 @@ def test_cnn_structure_and_shapes():
 def test_logreg_and_registry():
     model = nn.build_model("logreg", (4, 5), 3, rng=rng(0))
     assert [type(layer) for layer in model.layers] == [nn.Flatten, nn.Dense]
-    assert set(nn.MODELS.names()) == {"mlp", "cnn", "logreg", "deepobs_2c2d"}
+    assert set(nn.MODELS.names()) == {"mlp", "cnn", "logreg", "deepobs_2c2d", "autoencoder",
+                                      "noisy_quadratic"}  # fmt: skip
     assert nn.mlp((4,), 2, hidden=(), rng=rng(0)).num_parameters() == 10
 
 

@@ -9,21 +9,28 @@ Scored runs
     Only runs that finished training are scored: ``done`` and ``diverged``.
     A ``failed`` run (an error) or a ``pending`` / ``running`` one has no score;
     it is counted in :attr:`Cell.counts` and listed separately by the report.
+The metric
+    Every score is the problem's metric (:class:`~optimlab.experiments.metric.Metric`):
+    validation accuracy, higher is better, for a classifier; validation loss,
+    lower is better, for an autoencoder or a quadratic. Below, "best" means the
+    metric's direction.
 Diverged runs
     A diverged run's weights are NaN and predict a constant class, so its
-    *final* validation accuracy (the tuning score) is chance, ``1 / num_classes``.
-    It is counted at chance in every mean, never dropped: dropping it would make
-    an unstable rate look as good as its lucky seeds. Its *best* validation
-    accuracy is ``max(chance, best of the epochs it finished)``. Its final
-    training loss is infinite, so the training-loss statistics cover ``done``
-    runs only (:attr:`Cell.counts` says how many diverged).
-    When the number of classes is unknown, chance is taken as 0.
+    *final* validation accuracy (the tuning score) is chance, ``1 / num_classes``
+    (a loss problem: its declared ``worst`` loss). It is counted at that score
+    in every mean, never dropped: dropping it would make an unstable rate look
+    as good as its lucky seeds. Its *best* validation value is the better of
+    that score and the best of the epochs it finished. Its final training loss
+    is infinite, so the training-loss statistics cover ``done`` runs only
+    (:attr:`Cell.counts` says how many diverged). When the number of classes
+    is unknown, chance is taken as 0.
 Statistics over seeds
     Mean and sample standard deviation (``ddof=1``; none with a single value).
 Tuning
-    Per optimizer, the rate with the best mean final validation accuracy (ties:
+    Per optimizer, the rate with the best mean final validation value (ties:
     the smaller rate). An optimum at the smallest or largest rate of a grid of
     two or more rates is *on the edge*: the best rate may lie outside the grid.
+    The test value at the rate chosen is reported beside, never used to choose.
 Ranking and verdicts
     :mod:`optimlab.experiments.sweep_verdicts`: every pair of optimizers,
     paired by seed, with Holm's adjustment (the engine is
@@ -39,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from optimlab.experiments.metric import Metric
 from optimlab.experiments.stats import Stat
 from optimlab.experiments.store import STATUSES, Store, StoreError
 
@@ -73,7 +81,8 @@ def sweep_settings(store: Store) -> dict[str, Any]:
             settings[key] = json.loads(text)
         except ValueError:
             settings[key] = text
-    for key, kind in (("num_classes", int), ("target_accuracy", float)):
+    for key, kind in (("num_classes", int), ("target_accuracy", float), ("target", float),
+                      ("worst", float)):  # fmt: skip
         try:
             settings[key] = kind(settings[key])
         except (KeyError, TypeError, ValueError):
@@ -97,27 +106,45 @@ def chance_accuracy(num_classes: int | None) -> float:
     return 1.0 / num_classes if num_classes else 0.0
 
 
-def final_val_accuracy(
-    run: Mapping[str, Any], epochs: Sequence[Mapping[str, Any]], num_classes: int | None
-) -> float | None:
-    """The tuning score of a run: the validation accuracy of its last epoch.
+def final_score(
+    run: Mapping[str, Any], epochs: Sequence[Mapping[str, Any]], metric: Metric,
+    split: str = "val",
+) -> float | None:  # fmt: skip
+    """The tuning score of a run: the metric of its last epoch on ``split``.
 
-    A ``diverged`` run scores chance, ``1 / num_classes`` (0 when unknown): it
-    counts in every mean at chance, never dropped. A ``failed``, ``pending`` or
-    ``running`` run, or a ``done`` run without a validation accuracy at its last
-    epoch, has no score (``None``).
+    A ``diverged`` run scores ``metric.worst`` (chance accuracy, or a loss
+    problem's worst loss; for ``split="test"`` only when the store measured a
+    test value at all): it counts in every mean at that score, never dropped. A
+    ``failed``, ``pending`` or ``running`` run, or a ``done`` run without that
+    value at its last epoch, has no score (``None``).
     """
+    column = metric.column(split)
     if run["status"] == "diverged":
-        return chance_accuracy(num_classes)
+        if split != "val" and not any(e.get(column) is not None for e in epochs):
+            return None
+        return metric.worst
     if run["status"] != "done" or not epochs:
         return None
     last = max(epochs, key=lambda e: e["epoch"])
-    return last["val_accuracy"]
+    return last.get(column)
+
+
+def final_val_accuracy(
+    run: Mapping[str, Any], epochs: Sequence[Mapping[str, Any]], num_classes: int | None
+) -> float | None:
+    """:func:`final_score` of an accuracy problem (a diverged run: ``1 / num_classes``)."""
+    return final_score(run, epochs, Metric(worst=chance_accuracy(num_classes)))
 
 
 @dataclass(frozen=True)
 class RunSummary:
-    """One run reduced to the numbers the report needs (``epochs``: its epoch rows)."""
+    """One run reduced to the numbers the report needs (``epochs``: its epoch rows).
+
+    ``best_val``, ``score`` (the final validation value) and ``test_score`` (the
+    last epoch's test value) are in the problem's metric; ``epochs_to_target``,
+    ``steps_to_target`` and ``seconds_to_target`` say when the validation value
+    first reached the target.
+    """
 
     run_id: str
     optimizer: str
@@ -127,13 +154,25 @@ class RunSummary:
     error: str | None
     diverged_at: int | None
     final_train_loss: float | None
-    best_val_accuracy: float | None
+    best_val: float | None
     score: float | None
     epochs_to_target: int | None
     seconds: float
     epochs: tuple[dict[str, Any], ...] = field(default=(), repr=False)
-    #: The last epoch's test accuracy (chance when diverged); None without a test set.
-    test_accuracy: float | None = None
+    #: The last epoch's test value (the metric's worst when diverged); None without one.
+    test_score: float | None = None
+    steps_to_target: int | None = None
+    seconds_to_target: float | None = None
+
+    @property
+    def best_val_accuracy(self) -> float | None:
+        """``best_val`` (its name from when every problem was a classifier)."""
+        return self.best_val
+
+    @property
+    def test_accuracy(self) -> float | None:
+        """``test_score`` (its name from when every problem was a classifier)."""
+        return self.test_score
 
 
 def summarize_run(
@@ -141,24 +180,33 @@ def summarize_run(
     epochs: Sequence[Mapping[str, Any]],
     num_classes: int | None,
     target_accuracy: float | None,
+    metric: Metric | None = None,
 ) -> RunSummary:
-    """Score one run (see the module docstring for the rules)."""
+    """Score one run (see the module docstring for the rules).
+
+    ``metric`` defaults to accuracy with chance ``1 / num_classes`` and target
+    ``target_accuracy``.
+    """
+    if metric is None:
+        metric = Metric(target=target_accuracy, worst=chance_accuracy(num_classes))
     rows = tuple(dict(e) for e in sorted(epochs, key=lambda e: e["epoch"]))
     scored = run["status"] in SCORED
-    val = [e["val_accuracy"] for e in rows if e["val_accuracy"] is not None]
-    best = max(val) if val and scored else None
+    column = metric.column("val")
+    val = [e[column] for e in rows if e.get(column) is not None]
+    best = metric.best(val) if val and scored else None
     if run["status"] == "diverged":
-        best = max(best if best is not None else 0.0, chance_accuracy(num_classes))
+        best = metric.worst if best is None else metric.best((best, metric.worst))
     reached = None
-    if scored and target_accuracy is not None:
+    if scored and metric.target is not None:
         reached = next(
-            (
-                e["epoch"]
-                for e in rows
-                if e["val_accuracy"] is not None and e["val_accuracy"] >= target_accuracy
-            ),
-            None,
+            (e for e in rows if e.get(column) is not None and metric.reached(e[column])), None
         )
+    elapsed = 0.0
+    seconds_to = None
+    for e in rows:
+        elapsed += float(e.get("seconds") or 0.0)
+        if reached is not None and e is reached:
+            seconds_to = elapsed
     return RunSummary(
         run_id=run["run_id"],
         optimizer=run["optimizer"],
@@ -169,26 +217,15 @@ def summarize_run(
         # Divergence is detected inside an epoch, which is not stored.
         diverged_at=(rows[-1]["epoch"] + 1 if rows else 1) if run["status"] == "diverged" else None,
         final_train_loss=rows[-1]["train_loss"] if rows and run["status"] == "done" else None,
-        best_val_accuracy=best,
-        score=final_val_accuracy(run, rows, num_classes),
-        epochs_to_target=reached,
+        best_val=best,
+        score=final_score(run, rows, metric),
+        epochs_to_target=None if reached is None else reached["epoch"],
         seconds=float(run.get("seconds") or 0.0),
         epochs=rows,
-        test_accuracy=_final_test_accuracy(run, rows, num_classes),
+        test_score=final_score(run, rows, metric, "test"),
+        steps_to_target=None if reached is None else reached.get("steps"),
+        seconds_to_target=seconds_to,
     )
-
-
-def _final_test_accuracy(
-    run: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], num_classes: int | None
-) -> float | None:
-    """The last epoch's ``test_accuracy`` of a done run, chance for a diverged one that
-    measured any; None when the store holds none (no test set, or an older store)."""
-    measured = [r.get("test_accuracy") for r in rows if r.get("test_accuracy") is not None]
-    if run["status"] == "diverged":
-        return chance_accuracy(num_classes) if measured else None
-    if run["status"] != "done" or not rows:
-        return None
-    return rows[-1].get("test_accuracy")
 
 
 @dataclass(frozen=True)
@@ -196,20 +233,24 @@ class Cell:
     """One (optimizer, learning rate) with its seeds' runs and their statistics.
 
     ``final_train_loss`` covers ``done`` runs; the others cover scored runs
-    (``done`` and ``diverged``), diverged ones at chance; ``epochs_to_target``
-    covers the runs that reached the target (``reached`` of ``scored``).
+    (``done`` and ``diverged``), diverged ones at the metric's worst;
+    ``epochs_to_target`` (and the steps and seconds) cover the runs that
+    reached the target (``reached`` of ``scored``). ``best_val``, ``final_val``
+    and ``test`` are in the problem's metric.
     """
 
     optimizer: str
     lr: float
     runs: tuple[RunSummary, ...]
-    chance: float
-    target_accuracy: float | None
+    metric: Metric
     counts: dict[str, int]
     final_train_loss: Stat
-    best_val_accuracy: Stat
-    final_val_accuracy: Stat
+    best_val: Stat
+    final_val: Stat
+    test: Stat
     epochs_to_target: Stat
+    steps_to_target: Stat
+    seconds_to_target: Stat
     seconds: Stat
 
     @property
@@ -220,9 +261,33 @@ class Cell:
     def reached(self) -> int:
         return self.epochs_to_target.n
 
+    # The names from when every problem was a classifier:
+    @property
+    def chance(self) -> float:
+        return self.metric.worst
 
-def make_cell(runs: Sequence[RunSummary], chance: float, target_accuracy: float | None) -> Cell:
-    """Aggregate the runs of one (optimizer, lr) over seeds."""
+    @property
+    def target_accuracy(self) -> float | None:
+        return self.metric.target
+
+    @property
+    def best_val_accuracy(self) -> Stat:
+        return self.best_val
+
+    @property
+    def final_val_accuracy(self) -> Stat:
+        return self.final_val
+
+
+def make_cell(
+    runs: Sequence[RunSummary], chance: float | Metric, target_accuracy: float | None = None
+) -> Cell:
+    """Aggregate the runs of one (optimizer, lr) over seeds.
+
+    ``chance`` is the sweep's :class:`Metric` (or, for an accuracy problem, chance
+    accuracy with ``target_accuracy``).
+    """
+    metric = chance if isinstance(chance, Metric) else Metric(target=target_accuracy, worst=chance)
     scored = [r for r in runs if r.status in SCORED]
 
     def stat(values: Iterable[float | None]) -> Stat:
@@ -232,15 +297,33 @@ def make_cell(runs: Sequence[RunSummary], chance: float, target_accuracy: float 
         optimizer=runs[0].optimizer,
         lr=runs[0].lr,
         runs=tuple(sorted(runs, key=lambda r: (r.seed, r.run_id))),
-        chance=chance,
-        target_accuracy=target_accuracy,
+        metric=metric,
         counts={s: sum(r.status == s for r in runs) for s in STATUSES},
         final_train_loss=stat(r.final_train_loss for r in scored),
-        best_val_accuracy=stat(r.best_val_accuracy for r in scored),
-        final_val_accuracy=stat(r.score for r in scored),
+        best_val=stat(r.best_val for r in scored),
+        final_val=stat(r.score for r in scored),
+        test=stat(r.test_score for r in scored),
         epochs_to_target=stat(r.epochs_to_target for r in scored),
+        steps_to_target=stat(r.steps_to_target for r in scored),
+        seconds_to_target=stat(r.seconds_to_target for r in scored),
         seconds=stat(r.seconds for r in scored),
     )
+
+
+def sweep_metric(
+    store: Store, *, num_classes: int | None = None, target: float | None = None
+) -> Metric:
+    """The metric a store's sweep is judged by (its settings; ``num_classes`` and
+    ``target`` override them)."""
+    settings = sweep_settings(store)
+    if num_classes is not None:
+        settings["num_classes"] = num_classes
+    metric = Metric.from_settings(settings)
+    if num_classes is not None and metric.is_accuracy:
+        metric = Metric(metric.name, metric.direction, metric.target, chance_accuracy(num_classes))
+    if target is not None:
+        metric = Metric(metric.name, metric.direction, target, metric.worst)
+    return metric
 
 
 def summarize(
@@ -248,22 +331,19 @@ def summarize(
 ) -> list[Cell]:
     """One :class:`Cell` per (optimizer, lr) of the store, sorted by optimizer then rate.
 
-    ``num_classes`` and ``target_accuracy`` default to the store's settings.
+    The metric, its target (``target_accuracy`` overrides it, in the metric's
+    units) and, for a classifier, ``num_classes`` come from the store's settings.
     """
-    settings = sweep_settings(store)
-    num_classes = num_classes if num_classes is not None else settings.get("num_classes")
-    if target_accuracy is None:
-        target_accuracy = settings.get("target_accuracy")
+    metric = sweep_metric(store, num_classes=num_classes, target=target_accuracy)
     by_run: dict[str, list[dict[str, Any]]] = {}
     for row in store.epochs():
         by_run.setdefault(row["run_id"], []).append(row)
     groups: dict[tuple[str, float], list[RunSummary]] = {}
     for run in store.runs():
-        summary = summarize_run(run, by_run.get(run["run_id"], []), num_classes, target_accuracy)
+        summary = summarize_run(run, by_run.get(run["run_id"], []), None, None, metric)
         groups.setdefault((summary.optimizer, summary.lr), []).append(summary)
     _one_configuration_per_cell(store)
-    chance = chance_accuracy(num_classes)
-    return [make_cell(groups[key], chance, target_accuracy) for key in sorted(groups)]
+    return [make_cell(groups[key], metric) for key in sorted(groups)]
 
 
 def _one_configuration_per_cell(store: Store) -> None:
@@ -325,16 +405,19 @@ class TunedChoice:
 
 
 def tuned(cells: Iterable[Cell]) -> dict[str, TunedChoice]:
-    """Per optimizer, the rate with the best mean final validation accuracy (ties: smaller)."""
+    """Per optimizer, the rate with the best mean final validation value (the metric's
+    direction; ties: the smaller rate)."""
     by_optimizer: dict[str, list[Cell]] = {}
     for cell in cells:
         by_optimizer.setdefault(cell.optimizer, []).append(cell)
     choices = {}
     for optimizer in sorted(by_optimizer):
         grid_cells = sorted(by_optimizer[optimizer], key=lambda c: c.lr)
-        candidates = [(i, c) for i, c in enumerate(grid_cells) if c.final_val_accuracy.n]
+        candidates = [(i, c) for i, c in enumerate(grid_cells) if c.final_val.n]
         best = max(
-            candidates, key=lambda ic: (ic[1].final_val_accuracy.mean, -ic[1].lr), default=None
+            candidates,
+            key=lambda ic: (ic[1].metric.sign() * ic[1].final_val.mean, -ic[1].lr),
+            default=None,
         )
         choices[optimizer] = TunedChoice(
             optimizer=optimizer,

@@ -61,6 +61,7 @@ KEY_TYPES = {
     "seeds": "list of integers", "epochs": "integer", "batch_size": "integer",
     "schedule": "string", "warmup": "integer", "tune": "true or false",
     "val_fraction": "number", "train_subset": "integer", "target_accuracy": "number",
+    "target": "number",
     "hyperparameters": "table", "optimizer": "table of tables", "init": "string",
     "plugins": "list of strings",
 }  # fmt: skip
@@ -136,6 +137,9 @@ class SweepConfig:
     val_fraction: float = 0.1
     train_subset: int | None = None
     target_accuracy: float | None = None
+    #: The target in the problem's metric (a validation accuracy or loss); default: the
+    #: problem's. ``target_accuracy`` is the same for a classifier.
+    target: float | None = None
     init: str | None = None
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     per_optimizer: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -143,6 +147,13 @@ class SweepConfig:
     plugins: list[str] = field(default_factory=list)
     #: The sweep file this came from (named in errors; not part of the sweep).
     source: str | None = field(default=None, compare=False, repr=False)
+
+    def effective_target(self) -> float:
+        """The target of the sweep: ``target``, ``target_accuracy``, else the problem's."""
+        for value in (self.target, self.target_accuracy):
+            if value is not None:
+                return value
+        return PROBLEMS.get(self.problem).target
 
     # -- building -------------------------------------------------------------------
     @classmethod
@@ -232,7 +243,7 @@ class SweepConfig:
     def validate(self) -> None:
         """Every check that can be made before anything is loaded or written."""
         self.plugin_records()  # their optimizers are names like any other
-        PROBLEMS.get(self.problem)
+        problem = PROBLEMS.get(self.problem)
         if self.init is not None:
             INITIALIZERS.get(self.init)
         SCHEDULES.get(self.schedule)
@@ -266,6 +277,28 @@ class SweepConfig:
                 "compare: --target-accuracy must be in (0, 1] (a validation accuracy); "
                 f"received {self.target_accuracy!r}"
             )
+        if self.target_accuracy is not None and problem.metric != "accuracy":
+            raise ValueError(
+                f"compare: --target-accuracy is for problems judged by accuracy; {problem.name} "
+                f"is judged by its {problem.metric}: give --target (a validation "
+                f"{problem.metric}); received --target-accuracy {self.target_accuracy!r}"
+            )
+        if self.target is not None:
+            if not math.isfinite(self.target) or (
+                problem.metric == "accuracy" and not 0.0 < self.target <= 1.0
+            ):
+                expected = (
+                    "in (0, 1] (a validation accuracy)"
+                    if problem.metric == "accuracy"
+                    else f"a finite validation {problem.metric}"
+                )
+                raise ValueError(f"compare: --target must be {expected} for {problem.name}; "
+                                 f"received {self.target!r}")  # fmt: skip
+            if self.target_accuracy is not None and self.target_accuracy != self.target:
+                raise ValueError(
+                    f"compare: --target {self.target!r} and --target-accuracy "
+                    f"{self.target_accuracy!r} disagree; give one"
+                )
         for name in self.optimizers:
             spec = resolve(name)
             own = {k: v for k, v in self.per_optimizer.get(name, {}).items() if k not in RUN_KEYS}

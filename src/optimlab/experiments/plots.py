@@ -62,15 +62,18 @@ def plot_history(
     *,
     title: str = "",
 ) -> None:
-    """Draw the loss curves (log scale) and the accuracy curves of one run."""
+    """Draw the loss curves (log scale) and the accuracy curves of one run (a run without
+    accuracies, of a loss problem, gets no accuracy figure)."""
     fig = _curves(
         history,
         [("train_loss", "train"), ("val_loss", "validation")],
-        "cross-entropy loss",
+        "loss",
         title or "loss",
         log=True,
     )
     save_figure(fig, loss_path)
+    if all(value is None for value in history.column("val_accuracy")):
+        return
     fig = _curves(
         history,
         [("train_accuracy", "train"), ("val_accuracy", "validation")],

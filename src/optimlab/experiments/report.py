@@ -27,6 +27,7 @@ from optimlab.experiments.analysis import (
     sweep_settings,
     tuned,
 )
+from optimlab.experiments.metric import Metric
 from optimlab.experiments.store import Store
 from optimlab.experiments.sweep_plots import plot_sweep
 from optimlab.experiments.sweep_verdicts import (
@@ -50,7 +51,8 @@ Block = tuple[Any, ...]
 FIGURE_TITLES = {
     "loss.png": "Training loss at each optimizer's tuned rate",
     "val_accuracy.png": "Validation accuracy at each optimizer's tuned rate",
-    "lr_sensitivity.png": "Final validation accuracy against the learning rate",
+    "val_loss.png": "Validation loss at each optimizer's tuned rate",
+    "lr_sensitivity.png": "The final validation value against the learning rate",
     "time.png": "Training loss against wall-clock time",
 }
 CSS = (
@@ -118,12 +120,13 @@ def report_blocks(
     grid)`` (a verdict matrix, coloured in the HTML)."""
     problem = settings.get("problem") or _values(r["problem"] for r in runs)
     choices = tuned(cells)
+    metric = cells[0].metric if cells else Metric.from_settings(settings)
     blocks: list[Block] = [("h", 1, f"Sweep report: {problem}")]
-    blocks += _configuration(settings, runs, choices, invocations)
-    blocks += _tables(cells, choices)
-    blocks += _tuning(settings, choices)
+    blocks += _configuration(settings, runs, choices, invocations, metric)
+    blocks += _tables(cells, choices, metric)
+    blocks += _tuning(settings, choices, metric)
     blocks += _verdicts(verdicts, figures)
-    blocks += _problems(runs, cells)
+    blocks += _problems(runs, cells, metric)
     blocks.append(("h", 2, "Figures"))
     blocks.append(
         (
@@ -146,6 +149,7 @@ def _configuration(
     runs: Sequence[Mapping[str, Any]],
     choices: Mapping[str, TunedChoice],
     invocations: Sequence[Mapping[str, Any]],
+    metric: Metric,
 ) -> list[Block]:
     configs = [run_config(r) for r in runs]
     counts = {s: sum(r["status"] == s for r in runs) for s in ("pending", "running")}
@@ -161,8 +165,13 @@ def _configuration(
         f"Batch size: {_values(c.get('batch_size') for c in configs)}",
         f"Schedule: {_values(c.get('schedule') for c in configs)}, "
         f"warmup {_values(c.get('warmup') for c in configs)}",
-        f"Number of classes: {settings.get('num_classes', 'unknown')}; "
-        f"target accuracy: {_target(settings.get('target_accuracy'))}",
+        f"Metric: {metric.label('val')} ({'higher' if metric.higher_is_better else 'lower'} "
+        f"is better); target: {_target(metric.target, metric)}"
+        + (
+            f"; number of classes: {settings.get('num_classes', 'unknown')}"
+            if metric.is_accuracy
+            else ""
+        ),
         f"Runs: {len(runs)}, of which {counts['pending']} pending and {counts['running']} running"
         + (" (this report is partial)" if any(counts.values()) else ""),
     ]
@@ -190,59 +199,70 @@ def _configuration(
     return blocks
 
 
-def _tables(cells: Sequence[Cell], choices: Mapping[str, TunedChoice]) -> list[Block]:
-    target = next((c.target_accuracy for c in cells), None)
+def _tables(
+    cells: Sequence[Cell], choices: Mapping[str, TunedChoice], metric: Metric
+) -> list[Block]:
+    name = metric.name
     blocks: list[Block] = [
         ("h", 2, "Results per optimizer"),
         (
             "p",
             "Mean ± sample standard deviation over seeds. Final training loss: done runs "
-            "only (a diverged run's loss is infinite). Validation accuracies: done and "
-            "diverged runs, a diverged run counting at chance (final) or at the best of "
-            "chance and its finished epochs (best). Failed and unfinished runs are not "
-            "scored.",
+            f"only (a diverged run's loss is infinite). Validation and test {name}: done and "
+            f"diverged runs, a diverged run counting at {metric.worst_word} (final) or at the "
+            f"better of that and its finished epochs (best). The test {name} is measured "
+            "after the last epoch on the official test set and never used to choose "
+            "anything. Failed and unfinished runs are not scored. Time to target: the first "
+            "epoch whose validation value reached the target, in epochs, optimizer steps and "
+            "seconds of training (mean over the seeds that reached it).",
         ),
     ]
+    target = _target(metric.target, metric)
     headers = [
-        "lr",
-        "runs",
-        "final train loss",
-        "best val accuracy",
-        "final val accuracy",
-        f"epochs to {_target(target)}",
+        "lr", "runs", "final train loss", f"best val {name}", f"final val {name}",
+        f"final test {name}", f"epochs to {target}", "steps to target", "seconds to target",
         "seconds",
-    ]
-    for name, choice in choices.items():
+    ]  # fmt: skip
+    kind = "pct" if metric.is_accuracy else "loss"
+    for optimizer, choice in choices.items():
         rows = []
-        for cell in (c for c in cells if c.optimizer == name):
+        for cell in (c for c in cells if c.optimizer == optimizer):
             mark = " (tuned)" if cell is choice.cell and not choice.untuned else ""
             rows.append(
                 [
                     f"{cell.lr:g}{mark}",
                     _counts(cell),
                     _fmt(cell.final_train_loss, "loss"),
-                    _fmt(cell.best_val_accuracy, "pct"),
-                    _fmt(cell.final_val_accuracy, "pct"),
+                    _fmt(cell.best_val, kind),
+                    _fmt(cell.final_val, kind),
+                    _fmt(cell.test, kind),
                     _reach(cell),
+                    _fmt(cell.steps_to_target, "n"),
+                    _fmt(cell.seconds_to_target, "s"),
                     _fmt(cell.seconds, "s"),
                 ]
             )
-        blocks += [("h", 3, name), ("table", headers, rows)]
+        blocks += [("h", 3, optimizer), ("table", headers, rows)]
     return blocks
 
 
-def _tuning(settings: Mapping[str, Any], choices: Mapping[str, TunedChoice]) -> list[Block]:
+def _tuning(
+    settings: Mapping[str, Any], choices: Mapping[str, TunedChoice], metric: Metric
+) -> list[Block]:
     mode = settings.get("tune")
+    kind = "pct" if metric.is_accuracy else "loss"
     intro = (
-        "The rate --tune picks per optimizer: the best mean final validation accuracy "
-        "over seeds, a diverged run scoring chance."
+        f"The rate --tune picks per optimizer: the best mean final {metric.label('val')} "
+        f"over seeds ({'highest' if metric.higher_is_better else 'lowest'}), a diverged run "
+        f"scoring {metric.worst_word}. Rates are chosen on validation only; the test "
+        f"{metric.name} is shown at the rate chosen, and was not used to choose it."
     )
     if mode is not None:
         intro += f" This sweep was run {'with' if mode else 'without'} --tune."
     rows = []
     for name, c in choices.items():
         if c.cell is None:
-            rows.append([name, "—", f"{len(c.grid)} rates", "no finished run yet"])
+            rows.append([name, "—", f"{len(c.grid)} rates", "—", "—", "no finished run yet"])
             continue
         if c.untuned:
             note = "a single rate: not tuned"
@@ -253,11 +273,14 @@ def _tuning(settings: Mapping[str, Any], choices: Mapping[str, TunedChoice]) -> 
             )
         else:
             note = "inside the grid"
-        rows.append([name, f"{c.lr:g}", f"{c.index + 1} of {len(c.grid)}", note])
+        rows.append([name, f"{c.lr:g}", f"{c.index + 1} of {len(c.grid)}",
+                     _fmt(c.cell.final_val, kind), _fmt(c.cell.test, kind), note])  # fmt: skip
+    headers = ["optimizer", "rate", "position in grid", f"final val {metric.name} (chose it)",
+               f"test {metric.name} at that rate", "note"]  # fmt: skip
     return [
         ("h", 2, "Tuned learning rates"),
         ("p", intro),
-        ("table", ["optimizer", "rate", "position in grid", "note"], rows),
+        ("table", headers, rows),
     ]
 
 
@@ -267,7 +290,7 @@ def _verdicts(result: SweepVerdicts | None, figures: Sequence[str]) -> list[Bloc
         return [*blocks, ("p", "No optimizer has a scored run yet.")]
     made = sum(c.p is not None for c in result.comparisons)
     rates = {
-        "tuned": "each optimizer at its tuned rate (chosen on final validation accuracy)",
+        "tuned": "each optimizer at its tuned rate (chosen on the final validation value)",
         "shared": "at each rate both optimizers ran (this sweep was run without --tune)",
         "only": "each optimizer at the one rate it ran (this sweep was run without --tune)",
     }[result.rates]
@@ -278,7 +301,7 @@ def _verdicts(result: SweepVerdicts | None, figures: Sequence[str]) -> list[Bloc
     blocks.append(
         (
             "p",
-            f"Optimizers ranked by mean {_METRIC_WORDS.get(result.metric, result.metric)} "
+            f"Optimizers ranked by mean {_metric_words(result.metric)} "
             f"over seeds, {rates}. Every pair is compared on the per-seed differences "
             "(paired by seed: seed k gives every optimizer the same split, initial weights "
             "and batch order; unpaired, with Welch's test, when the seeds differ): the mean "
@@ -287,7 +310,7 @@ def _verdicts(result: SweepVerdicts | None, figures: Sequence[str]) -> list[Bloc
             f"for the {made} comparisons made (Holm); the exact sign-flip permutation p is "
             f"given beside them{floor}. Verdicts: 'better' or 'worse' when the adjusted p is "
             f"below {ALPHA:g} and the interval excludes 0; 'equivalent' when the whole "
-            f"interval lies within ±{_points(result.rope)} points (the region of practical "
+            f"interval lies within ±{_rope_words(result)} (the region of practical "
             "equivalence, --rope); 'undetermined' otherwise, with the number of seeds that "
             "would resolve the observed difference (or the ROPE, if larger) at 80% power even "
             f"at Holm's strictest level ({ALPHA:g} / {max(made, 1)}).",
@@ -307,15 +330,26 @@ def _verdicts(result: SweepVerdicts | None, figures: Sequence[str]) -> list[Bloc
     return blocks
 
 
-_METRIC_WORDS = {
-    "best_val_accuracy": "best validation accuracy (the best epoch of each run)",
-    "final_val_accuracy": "final validation accuracy",
-    "test_accuracy": "final test accuracy",
-}
+def _metric_words(name: str) -> str:
+    """``best_val_accuracy`` -> "best validation accuracy (the best epoch of each run)"..."""
+    kind, _, measure = name.partition("_val_") if "_val_" in name else name.partition("_")
+    if kind == "best":
+        return f"best validation {measure} (the best epoch of each run)"
+    if kind == "final":
+        return f"final validation {measure}"
+    if kind == "test":
+        return f"final test {measure} (at the rates chosen on validation)"
+    return name
 
 
-def _points(value: float) -> str:
-    return f"{100 * value:g}"
+def _is_accuracy(result: SweepVerdicts) -> bool:
+    return result.metric.endswith("accuracy")
+
+
+def _rope_words(result: SweepVerdicts) -> str:
+    if _is_accuracy(result):
+        return f"{100 * result.rope:g} points"
+    return f"{result.rope:.4g} (in units of the loss)"
 
 
 def _group_blocks(
@@ -333,7 +367,8 @@ def _group_blocks(
         if name != first and versus[name][0] in ("equivalent", "undetermined"):
             verdict = f"{versus[name][0]} (against {first})"
         rows.append(
-            [str(i + 1), name, f"{cell.lr:g}", _fmt(Stat(tuple(values)), "pct"),
+            [str(i + 1), name, f"{cell.lr:g}",
+             _fmt(Stat(tuple(values)), "pct" if _is_accuracy(result) else "loss"),
              str(len(values)), verdict]
         )  # fmt: skip
     blocks: list[Block] = [
@@ -367,15 +402,16 @@ def _group_blocks(
 
 
 def _pair_table(result: SweepVerdicts, group: Group) -> tuple[list[str], list[list[str]]]:
+    scale = 100.0 if _is_accuracy(result) else 1.0
     headers = [
         "a",
         "b",
-        "a − b (points)",
+        "a − b (points)" if _is_accuracy(result) else "a − b",
         f"{100 * result.confidence:g}% interval",
         "p",
         "p (Holm)",
         "p (sign flip)",
-        "P(a > b)",
+        "P(a better)",
         "verdict",
         "seeds",
         "seeds needed",
@@ -386,8 +422,10 @@ def _pair_table(result: SweepVerdicts, group: Group) -> tuple[list[str], list[li
             continue
         rows.append(
             [
-                c.a, c.b, _num(c.difference, "{:+.3f}", 100),
-                "—" if c.ci[0] is None else f"[{100 * c.ci[0]:+.3f}, {100 * c.ci[1]:+.3f}]",
+                c.a, c.b, _num(c.difference, "{:+.4g}" if scale == 1 else "{:+.3f}", scale),
+                "—" if c.ci[0] is None else
+                f"[{scale * c.ci[0]:+.4g}, {scale * c.ci[1]:+.4g}]" if scale == 1 else
+                f"[{100 * c.ci[0]:+.3f}, {100 * c.ci[1]:+.3f}]",
                 _num(c.p, "{:.3g}"), _num(c.p_adjusted, "{:.3g}"), _num(c.p_permutation, "{:.3g}"),
                 _num(c.p_improvement, "{:.2f}"),
                 c.verdict + ("" if c.paired or c.p is None else " (unpaired)"),
@@ -401,7 +439,9 @@ def _num(value: float | None, fmt: str, scale: float = 1.0) -> str:
     return "—" if value is None else fmt.format(scale * value)
 
 
-def _problems(runs: Sequence[Mapping[str, Any]], cells: Sequence[Cell]) -> list[Block]:
+def _problems(
+    runs: Sequence[Mapping[str, Any]], cells: Sequence[Cell], metric: Metric
+) -> list[Block]:
     diverged_at = {r.run_id: r.diverged_at for c in cells for r in c.runs}
     rows = []
     for run in runs:
@@ -426,7 +466,7 @@ def _problems(runs: Sequence[Mapping[str, Any]], cells: Sequence[Cell]) -> list[
         ("h", 2, "Diverged and failed runs"),
         ("p", f"A run diverged when a training or validation loss was not finite, or when an "
               f"epoch's training loss exceeded {DIVERGENCE_FACTOR:g} times the first epoch's; "
-              "it is scored at chance from there on."),
+              f"it is scored at {metric.worst_word} from there on."),
     ]  # fmt: skip
     if not rows:
         return [*blocks, ("p", "None.")]
@@ -440,14 +480,19 @@ def _values(values: Iterable[Any]) -> str:
     return ", ".join(sorted(distinct, key=lambda v: (len(v), v))) or "unknown"
 
 
-def _target(target: float | None) -> str:
-    return "unknown" if target is None else f"{100 * target:g}%"
+def _target(target: float | None, metric: Metric | None = None) -> str:
+    if target is None:
+        return "unknown"
+    if metric is not None and not metric.is_accuracy:
+        return f"{target:g}"
+    return f"{100 * target:g}%"
 
 
 def _fmt(stat: Stat, kind: str) -> str:
     if not stat.n:
         return "—"
-    scale, digits, unit = {"pct": (100, 2, " %"), "loss": (1, 4, ""), "s": (1, 1, "")}[kind]
+    scale, digits, unit = {"pct": (100, 2, " %"), "loss": (1, 4, ""), "s": (1, 1, ""),
+                           "n": (1, 0, "")}[kind]  # fmt: skip
     text = f"{scale * stat.mean:.{digits}f}"
     if stat.std is not None:
         text += f" ± {scale * stat.std:.{digits}f}"
@@ -460,7 +505,7 @@ def _counts(cell: Cell) -> str:
 
 
 def _reach(cell: Cell) -> str:
-    if cell.target_accuracy is None:
+    if cell.metric.target is None:
         return "—"
     if not cell.reached:
         return f"never (0 of {cell.scored})"

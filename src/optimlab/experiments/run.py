@@ -30,10 +30,11 @@ import numpy as np
 
 from optimlab.data import load_dataset
 from optimlab.data.loader import ArrayDataset
+from optimlab.data.synthetic import SYNTHETIC, deepobs_quadratic_hessian
 from optimlab.experiments import plugins as plugin_files
 from optimlab.experiments.plugins import Plugin
 from optimlab.experiments.problems import PROBLEMS
-from optimlab.nn import SoftmaxCrossEntropy
+from optimlab.nn import QuadraticForm, SigmoidCrossEntropy, SoftmaxCrossEntropy
 from optimlab.nn.init import INITIALIZERS
 from optimlab.nn.models import build_model
 from optimlab.optim import create, resolve
@@ -99,6 +100,12 @@ class RunConfig:
         if self.init is not None:
             kwargs["init"] = self.init
         return dataset, model, kwargs, normalize
+
+    def loss_name(self) -> str:
+        """The loss the run trains: its problem's, else the model's (:data:`MODEL_LOSSES`)."""
+        if self.problem is not None:
+            return PROBLEMS.get(self.problem).loss
+        return MODEL_LOSSES.get(str(self.model), "softmax_cross_entropy")
 
     def steps_per_epoch(self, n_train: int) -> int:
         return math.ceil(n_train / self.batch_size)
@@ -168,6 +175,22 @@ def _jsonable(value: Any) -> Any:
 
 
 # -- building ------------------------------------------------------------------------------
+#: The loss of a model trained without a problem (``optimlab train --model``); others:
+#: softmax cross-entropy.
+MODEL_LOSSES = {"autoencoder": "sigmoid_cross_entropy"}
+
+
+def make_loss(name: str) -> Any:
+    """A new loss of a name of :data:`~optimlab.experiments.problems.LOSSES`."""
+    if name == "softmax_cross_entropy":
+        return SoftmaxCrossEntropy()
+    if name == "sigmoid_cross_entropy":
+        return SigmoidCrossEntropy()
+    if name == "quadratic-deep":
+        return QuadraticForm(deepobs_quadratic_hessian())
+    raise ValueError(f"unknown loss {name!r}")
+
+
 @dataclass
 class Built:
     """A run at its start: what ``fit`` needs."""
@@ -205,9 +228,12 @@ def run_data(run: RunConfig) -> Any:
     where = tuple(os.environ.get(k) for k in ("OPTIMLAB_DATA", "OPTIMLAB_CACHE"))
     key = (dataset, normalize, run.val_fraction, run.train_subset, where)
     if key not in _DATA:
-        splits = load_dataset(
-            dataset, val_fraction=run.val_fraction, seed=SPLIT_SEED, normalize=normalize
-        )
+        if dataset in SYNTHETIC:  # drawn from a formula, with its own fixed splits
+            splits = SYNTHETIC[dataset]()
+        else:
+            splits = load_dataset(
+                dataset, val_fraction=run.val_fraction, seed=SPLIT_SEED, normalize=normalize
+            )
         if run.train_subset is not None and run.train_subset < len(splits.train.y):
             subset = run.train_subset
             train = ArrayDataset(splits.train.x[:subset], splits.train.y[:subset])
@@ -228,5 +254,6 @@ def build(run: RunConfig, texts: Mapping[str, str] | None = None) -> Built:
     steps = run.epochs * run.steps_per_epoch(len(splits.train.y))
     optimizer = build_optimizer(run, model.parameters(), steps, texts)
     return Built(
-        model, SoftmaxCrossEntropy(), optimizer, np.random.default_rng(batch_seq), splits, steps
-    )
+        model, make_loss(run.loss_name()), optimizer, np.random.default_rng(batch_seq), splits,
+        steps,
+    )  # fmt: skip

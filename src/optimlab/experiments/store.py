@@ -40,10 +40,15 @@ STATUSES = ("pending", "running", "done", "diverged", "failed")
 FINISHED = ("done", "diverged", "failed")
 EPOCH_COLUMNS = (
     "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds", "test_loss",
-    "test_accuracy",
+    "test_accuracy", "steps", "gradient_evaluations",
 )  # fmt: skip
+#: Integer columns of ``epochs`` (the others are REAL): counts over the run so far.
+INTEGER_EPOCH_COLUMNS = ("steps", "gradient_evaluations")
 #: Columns added to ``epochs`` after its first version: ``(name, type)``, added on opening.
-ADDED_EPOCH_COLUMNS = (("test_loss", "REAL"), ("test_accuracy", "REAL"))
+ADDED_EPOCH_COLUMNS = (
+    ("test_loss", "REAL"), ("test_accuracy", "REAL"), ("steps", "INTEGER"),
+    ("gradient_evaluations", "INTEGER"),
+)  # fmt: skip
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -69,6 +74,8 @@ CREATE TABLE IF NOT EXISTS epochs (
     seconds REAL,
     test_loss REAL,
     test_accuracy REAL,
+    steps INTEGER,
+    gradient_evaluations INTEGER,
     PRIMARY KEY (run_id, epoch)
 );
 CREATE TABLE IF NOT EXISTS invocations (
@@ -293,7 +300,8 @@ class Store:
     ) -> None:
         """The epoch rows, inside a transaction the caller holds."""
         rows = [
-            (run_id, int(r["epoch"]), *(_real(r.get(c)) for c in EPOCH_COLUMNS)) for r in records
+            (run_id, int(r["epoch"]), *(_value(c, r.get(c)) for c in EPOCH_COLUMNS))
+            for r in records
         ]
         db.executemany(
             f"INSERT OR REPLACE INTO epochs (run_id, epoch, {', '.join(EPOCH_COLUMNS)}) "
@@ -344,6 +352,13 @@ def _unwritable(path: Path, exc: Exception) -> str:
     else:
         cause = text
     return f"{path}: the results database could not be written: {cause} ({text})"
+
+
+def _value(column: str, value: Any) -> float | int | None:
+    """An epoch value as stored: counts as integers, the rest through :func:`_real`."""
+    if column in INTEGER_EPOCH_COLUMNS:
+        return None if value is None else int(value)
+    return _real(value)
 
 
 def _real(value: Any) -> float | None:

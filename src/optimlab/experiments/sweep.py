@@ -31,8 +31,9 @@ from optimlab.data import DATASETS
 from optimlab.experiments import checkpoint
 from optimlab.experiments.config import RunSpec, SweepConfig
 from optimlab.experiments.lock import SweepLock
+from optimlab.experiments.metric import Metric
 from optimlab.experiments.plugins import sources
-from optimlab.experiments.problems import PROBLEMS
+from optimlab.experiments.problems import PROBLEMS, Problem
 from optimlab.experiments.runner import run_epoch
 from optimlab.experiments.store import Store
 from optimlab.io import atomic_write, ensure_writable_dir
@@ -227,6 +228,11 @@ def check_same_settings(store: Store, specs: Sequence[RunSpec]) -> None:
     )
 
 
+def problem_classes(problem: Problem) -> int | None:
+    """The number of classes of a classifier's data set; None for a loss problem."""
+    return DATASETS.get(problem.dataset).num_classes if problem.classifies else None
+
+
 def remove_temporaries(out: Path) -> None:
     """Temporary files a killed coordinator left (``.NAME.XXXX.tmp``, from ``atomic_open``)."""
     for folder in (out, out / "checkpoints"):
@@ -244,9 +250,12 @@ def _run(
     problem = PROBLEMS.get(config.problem)
     store.record_invocation(command_line)  # the store first: if it cannot be written,
     # config.toml stays as it was
+    num_classes = problem_classes(problem)
+    metric = Metric.of_problem(problem, num_classes, config.effective_target())
     store.set_settings({
-        "num_classes": DATASETS.get(problem.dataset).num_classes,
-        "target_accuracy": config.target_accuracy or problem.target_accuracy,
+        "num_classes": num_classes,
+        **({"target_accuracy": metric.target} if metric.is_accuracy else {}),
+        **metric.settings(),
         "tune": config.tune,
         "command": " ".join(command_line),
     })  # fmt: skip

@@ -16,17 +16,26 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from optimlab.experiments.analysis import Cell, TunedChoice, curve, summarize, tuned
+from optimlab.experiments.metric import Metric
 from optimlab.experiments.plots import pyplot, save_figure
 from optimlab.experiments.store import Store
 
+#: The figures of an accuracy problem; a loss problem draws ``val_loss.png`` instead of
+#: ``val_accuracy.png`` (:func:`figure_names`).
 FIGURES = ("loss.png", "val_accuracy.png", "lr_sensitivity.png", "time.png")
 BAND = "mean over seeds, band = min–max over seeds"
+
+
+def figure_names(metric: Metric) -> tuple[str, ...]:
+    """The files :func:`plot_sweep` writes for a sweep judged by ``metric``."""
+    return ("loss.png", f"{metric.column('val')}.png", "lr_sensitivity.png", "time.png")
 
 
 def plot_sweep(
     store: Store, out_dir: str | os.PathLike[str], *, cells: Sequence[Cell] | None = None
 ) -> list[Path]:
-    """Write ``loss.png``, ``val_accuracy.png``, ``lr_sensitivity.png`` and ``time.png``.
+    """Write ``loss.png``, ``val_accuracy.png`` (a loss problem: ``val_loss.png``),
+    ``lr_sensitivity.png`` and ``time.png``; each in the problem's metric.
 
     Parameters
     ----------
@@ -47,16 +56,18 @@ def plot_sweep(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     colors = {name: f"C{i % 10}" for i, name in enumerate(sorted(choices))}
-    chance = cells[0].chance if cells else 0.0
-    target = cells[0].target_accuracy if cells else None
-    paths = [out / name for name in FIGURES]
+    metric = cells[0].metric if cells else Metric()
+    paths = [out / name for name in figure_names(metric)]
     save_figure(
         _curves(choices, colors, "train_loss", "epoch", "training loss", log=True), paths[0]
     )
-    fig = _curves(choices, colors, "val_accuracy", "epoch", "validation accuracy", log=False)
-    _reference_lines(fig.axes[0], chance, target)
+    fig = _curves(
+        choices, colors, metric.column("val"), "epoch", metric.label("val"),
+        log=not metric.is_accuracy,
+    )  # fmt: skip
+    _reference_lines(fig.axes[0], metric)
     save_figure(fig, paths[1])
-    save_figure(_sensitivity(cells, choices, colors, chance), paths[2])
+    save_figure(_sensitivity(cells, choices, colors, metric), paths[2])
     save_figure(
         _curves(choices, colors, "train_loss", "cumulative_seconds", "training loss", log=True),
         paths[3],
@@ -131,31 +142,32 @@ def _curves(
 
 
 def _sensitivity(
-    cells: Sequence[Cell], choices: dict[str, TunedChoice], colors: dict[str, str], chance: float
+    cells: Sequence[Cell], choices: dict[str, TunedChoice], colors: dict[str, str], metric: Metric
 ):
-    """Final validation accuracy against the rate; diverged runs as × at chance."""
+    """The final validation value against the rate; diverged runs as × at the metric's worst
+    (chance, or a loss problem's worst loss)."""
+    chance = metric.worst
+    worst_word = "chance" if metric.is_accuracy else f"worst {chance:.4g}"
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     drawn = diverged_drawn = False
     for name, choice in choices.items():
-        own = [c for c in cells if c.optimizer == name and c.final_val_accuracy.n]
+        own = [c for c in cells if c.optimizer == name and c.final_val.n]
         if not own:
             continue
         x = [c.lr for c in own]
-        ax.plot(
-            x, [c.final_val_accuracy.mean for c in own], marker="o", color=colors[name], label=name
-        )
+        ax.plot(x, [c.final_val.mean for c in own], marker="o", color=colors[name], label=name)
         ax.fill_between(
             x,
-            [c.final_val_accuracy.min for c in own],
-            [c.final_val_accuracy.max for c in own],
+            [c.final_val.min for c in own],
+            [c.final_val.max for c in own],
             color=colors[name],
             alpha=0.2,
         )
         if choice.cell is not None:
             ax.plot(
                 choice.lr,
-                choice.cell.final_val_accuracy.mean,
+                choice.cell.final_val.mean,
                 marker="o",
                 markersize=14,
                 markerfacecolor="none",
@@ -173,7 +185,7 @@ def _sensitivity(
                 markersize=10,
                 color=colors[name],
                 linestyle="none",
-                label=None if diverged_drawn else "diverged run (scored at chance)",
+                label=None if diverged_drawn else f"diverged run (scored at {worst_word})",
             )
             if count > 1:
                 ax.annotate(
@@ -187,24 +199,27 @@ def _sensitivity(
             diverged_drawn = True
     if drawn:
         ax.set_xscale("log")
-        ax.axhline(chance, color="grey", linestyle=":", linewidth=1, label=f"chance {chance:.3g}")
+        ax.axhline(chance, color="grey", linestyle=":", linewidth=1,
+                   label=f"{worst_word.split(' ')[0]} {chance:.4g}")  # fmt: skip
+        if not metric.is_accuracy:
+            ax.set_yscale("log")
+    what = f"final {metric.label('val')}"
     ax.set_xlabel("learning rate")
-    ax.set_ylabel("final validation accuracy")
-    ax.set_title(
-        f"final validation accuracy against the learning rate (circled: tuned)\n{BAND}",
-        fontsize=10,
-    )
+    ax.set_ylabel(what)
+    ax.set_title(f"{what} against the learning rate (circled: tuned)\n{BAND}", fontsize=10)
     _finish(ax, drawn)
     return fig
 
 
-def _reference_lines(ax, chance: float, target: float | None) -> None:
+def _reference_lines(ax, metric: Metric) -> None:
     if not ax.lines:
         return
+    target = metric.target
     if target is not None:
         ax.axhline(target, color="black", linestyle="--", linewidth=1, label=f"target {target:g}")
-    if chance > 0:
-        ax.axhline(chance, color="grey", linestyle=":", linewidth=1, label=f"chance {chance:.3g}")
+    if metric.is_accuracy and metric.worst > 0:
+        ax.axhline(metric.worst, color="grey", linestyle=":", linewidth=1,
+                   label=f"chance {metric.worst:.3g}")  # fmt: skip
     ax.legend(fontsize=8)
 
 

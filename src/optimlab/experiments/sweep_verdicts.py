@@ -6,23 +6,30 @@ engine of :mod:`optimlab.experiments.verdicts`, on one value per seed:
 
 Which rates
     With ``--tune`` (the sweep's ``tune`` setting), each optimizer at its tuned
-    rate (chosen on final validation accuracy, :func:`~optimlab.experiments.
+    rate (chosen on the final validation value, :func:`~optimlab.experiments.
     analysis.tuned`): one group. Without it, at each rate both optimizers ran:
     one group per rate; when every optimizer ran a single rate, they are compared
     at those rates (one group). A pair that shares no rate is listed as not
     compared.
 Which value (``metric``)
-    ``best``: the run's best validation accuracy over its epochs (the default);
-    ``final``: its last epoch's validation accuracy (a diverged run at chance);
-    ``test``: its last epoch's test accuracy (where the problem has a test set
-    and the store holds it). Higher is better for all three.
+    In the problem's metric (accuracy, higher is better; or a loss, lower is
+    better): ``best``: the run's best validation value over its epochs (the
+    default); ``final``: its last epoch's validation value (a diverged run at
+    the metric's worst: chance, or the problem's worst loss); ``test``: its
+    last epoch's test value (where the problem has a test set and the store
+    holds it).
 The region of practical equivalence (``rope``)
-    In the metric's units (accuracy as a fraction). Default
+    In the metric's units (accuracy as a fraction). Default for accuracy
     :data:`~optimlab.experiments.verdicts.ROPE_ACCURACY`, 0.001 = 0.1 points of
     accuracy: smaller than the seed-to-seed standard deviation of every
     Fashion-MNIST problem here (0.14 to 0.8 points over 5 seeds), so that
     "equivalent" needs an interval narrower than the noise of one seed, and ten
-    times smaller than the 1-point gaps papers call a real improvement.
+    times smaller than the 1-point gaps papers call a real improvement. A loss
+    has no scale shared by problems (a quadratic's floor is 85.5, an
+    autoencoder's cross-entropy over 200), so its default is relative:
+    :data:`ROPE_LOSS_RELATIVE` (0.1%) of the median absolute mean value of the
+    cells compared, the same share of the value as 0.1 points are of an
+    accuracy near 100%.
 Multiple comparisons
     Holm's adjustment over every comparison made (all groups together).
 
@@ -48,16 +55,21 @@ from optimlab.experiments.analysis import (
     sweep_settings,
     tuned,
 )
+from optimlab.experiments.metric import Metric
 from optimlab.experiments.store import Store
 from optimlab.experiments.verdicts import ALPHA, ROPE_ACCURACY, Comparison, compare_pairs
 from optimlab.io import atomic_write
 
-#: ``--metric`` choices: the per-run value each compares.
+#: ``--metric`` choices: the per-run value each compares (a field of ``RunSummary``).
 METRICS = {
-    "best": "best_val_accuracy",
-    "final": "final_val_accuracy",
-    "test": "test_accuracy",
+    "best": "best_val",
+    "final": "score",
+    "test": "test_score",
 }
+#: How each is named in ``verdicts.json`` and the report: ``best_val_accuracy``...
+NAMES = {"best": "best_val_{}", "final": "final_val_{}", "test": "test_{}"}
+#: A loss problem's default ROPE, relative to the size of the values compared.
+ROPE_LOSS_RELATIVE = 0.001
 DEFAULT_METRIC = "best"
 DEFAULT_CONFIDENCE = 0.95
 #: The seed of the bootstrap and permutation draws: the same store gives the same file.
@@ -91,6 +103,7 @@ class SweepVerdicts:
     groups: tuple[Group, ...]
     comparisons: tuple[Comparison, ...]
     not_compared: tuple[tuple[str, str], ...]
+    higher_is_better: bool = True
 
     def record(self) -> dict[str, Any]:
         """The content of ``verdicts.json``."""
@@ -98,7 +111,7 @@ class SweepVerdicts:
             "metric": self.metric,
             "rope": self.rope,
             "confidence": self.confidence,
-            "higher_is_better": True,
+            "higher_is_better": self.higher_is_better,
             "alpha": ALPHA,
             "adjustment": "holm",
             "rates": self.rates,
@@ -156,8 +169,9 @@ def per_seed(cell: Cell, metric: str) -> dict[int, float]:
 
 def seed_values(cell: Cell, field: str) -> dict[int, float]:
     """``{seed: value}`` of a cell's scored runs for a per-run number: a field of
-    :class:`~optimlab.experiments.analysis.RunSummary` (``final_train_loss``...) or
-    ``final_val_accuracy`` (its ``score``); runs without that number are left out."""
+    :class:`~optimlab.experiments.analysis.RunSummary` (``final_train_loss``,
+    ``best_val``, ``score``...; ``final_val_accuracy`` and ``final_val`` mean
+    ``score``); runs without that number are left out."""
     values = {}
     for run in cell.runs:
         value = _value(run, field)
@@ -169,8 +183,12 @@ def seed_values(cell: Cell, field: str) -> dict[int, float]:
 def _value(run: RunSummary, field: str) -> float | None:
     if run.status not in ("done", "diverged"):
         return None
-    if field == "final_val_accuracy":
+    if field in ("final_val", "final_val_accuracy", "final_val_loss"):
         return run.score
+    if field in ("best_val_accuracy", "best_val_loss"):  # the names of verdicts.json
+        return run.best_val
+    if field in ("test_accuracy", "test_loss"):
+        return run.test_score
     return getattr(run, field)
 
 
@@ -214,7 +232,7 @@ def _ranked(cells: Mapping[str, Cell], metric: str) -> dict[str, Cell]:
     def key(name: str) -> tuple[bool, float, str]:
         values = list(per_seed(cells[name], metric).values())
         mean = sum(values) / len(values) if values else 0.0
-        return (not values, -mean, name)
+        return (not values, -cells[name].metric.sign() * mean, name)
 
     return {name: cells[name] for name in sorted(cells, key=key)}
 
@@ -229,22 +247,27 @@ def sweep_verdicts(
 ) -> SweepVerdicts:
     """Compare every pair of optimizers of the sweep (see the module docstring)."""
     check_options(metric, rope, confidence)
-    rope = ROPE_ACCURACY if rope is None else float(rope)
+    measure = cells[0].metric if cells else Metric()
     if metric == "test" and cells and not any(per_seed(c, metric) for c in cells):
         raise ValueError(
-            "--metric test: this sweep holds no test accuracy (its problem has no test set, "
-            "or its store was written before optimlab recorded test metrics); use best or final"
+            f"--metric test: this sweep holds no test {measure.name} (its problem has no test "
+            "set, or its store was written before optimlab recorded test metrics); use best "
+            "or final"
         )
     found = groups(cells, tune=tune, metric=metric)
+    if rope is None:
+        rope = default_rope(measure, [c for g in found for c in g.cells.values()], metric)
     pairs, rates = [], []
     for group in found:
         for a, b in combinations(group.cells, 2):
             ca, cb = group.cells[a], group.cells[b]
             pairs.append(((a, b), per_seed(ca, metric), per_seed(cb, metric)))
             rates.append((ca.lr, cb.lr))
+    name = NAMES[metric].format(measure.name)
     compared = compare_pairs(
-        pairs, metric=METRICS[metric], rope=rope, confidence=confidence, seed=DRAW_SEED
-    )
+        pairs, metric=name, rope=float(rope), confidence=confidence, seed=DRAW_SEED,
+        higher_is_better=measure.higher_is_better,
+    )  # fmt: skip
     comparisons = tuple(
         replace(c, lr_a=lr_a, lr_b=lr_b) for c, (lr_a, lr_b) in zip(compared, rates, strict=True)
     )
@@ -252,9 +275,25 @@ def sweep_verdicts(
     met = {frozenset((c.a, c.b)) for c in comparisons}
     apart = tuple((a, b) for a, b in combinations(names, 2) if frozenset((a, b)) not in met)
     return SweepVerdicts(
-        metric=METRICS[metric], rope=rope, confidence=confidence,
+        metric=name, rope=float(rope), confidence=confidence,
         rates=_rates(tune, found), groups=tuple(found), comparisons=comparisons, not_compared=apart,
+        higher_is_better=measure.higher_is_better,
     )  # fmt: skip
+
+
+def default_rope(measure: Metric, cells: Sequence[Cell], metric: str = DEFAULT_METRIC) -> float:
+    """The default ROPE (see the module docstring): 0.1 points for accuracy; for a loss,
+    :data:`ROPE_LOSS_RELATIVE` of the median absolute mean of the cells' values."""
+    if measure.is_accuracy:
+        return ROPE_ACCURACY
+    means = sorted(
+        abs(sum(v) / len(v)) for v in (list(per_seed(c, metric).values()) for c in cells) if v
+    )
+    if not means:
+        return 0.0
+    mid = len(means) // 2
+    median = means[mid] if len(means) % 2 else (means[mid - 1] + means[mid]) / 2
+    return ROPE_LOSS_RELATIVE * median
 
 
 def _rates(tune: bool, found: Sequence[Group]) -> str:

@@ -3,7 +3,8 @@
 The run writes, each atomically (temporary file, then rename):
 
 - ``history.json``: the configuration, the epochs, ``test_accuracy``;
-- ``loss.png`` and ``accuracy.png``: the curves over epochs.
+- ``loss.png`` and ``accuracy.png``: the curves over epochs (a loss problem, which has
+  no accuracy, only ``loss.png``).
 """
 
 from __future__ import annotations

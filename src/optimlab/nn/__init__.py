@@ -21,6 +21,7 @@ Examples
 """
 
 from optimlab.nn import functional, init
+from optimlab.nn.autoencoder import autoencoder
 from optimlab.nn.gradcheck import GradcheckResult, gradcheck
 from optimlab.nn.init import INITIALIZERS
 from optimlab.nn.layers import (
@@ -36,13 +37,23 @@ from optimlab.nn.layers import (
     LeakyReLU,
     MaxPool2D,
     ReLU,
+    Shift,
     Sigmoid,
     Tanh,
     activation,
 )
-from optimlab.nn.losses import MSELoss, SoftmaxCrossEntropy
-from optimlab.nn.models import MODELS, build_model, cnn, deepobs_2c2d, logreg, mlp
+from optimlab.nn.losses import MSELoss, QuadraticForm, SoftmaxCrossEntropy
+from optimlab.nn.models import (
+    MODELS,
+    build_model,
+    cnn,
+    deepobs_2c2d,
+    logreg,
+    mlp,
+    noisy_quadratic,
+)
 from optimlab.nn.module import Module, Parameter
+from optimlab.nn.reconstruction import SigmoidCrossEntropy, SquaredError
 from optimlab.nn.sequential import Sequential
 
 __all__ = [
@@ -63,12 +74,17 @@ __all__ = [
     "MaxPool2D",
     "Module",
     "Parameter",
+    "QuadraticForm",
     "ReLU",
     "Sequential",
+    "Shift",
     "Sigmoid",
+    "SigmoidCrossEntropy",
     "SoftmaxCrossEntropy",
+    "SquaredError",
     "Tanh",
     "activation",
+    "autoencoder",
     "build_model",
     "cnn",
     "deepobs_2c2d",
@@ -77,4 +93,5 @@ __all__ = [
     "init",
     "logreg",
     "mlp",
+    "noisy_quadratic",
 ]

@@ -182,6 +182,35 @@ def _fixed(std: float | None, doc: str) -> Initializer:
 INITIALIZERS.register("deepobs_conv", _fixed(0.05, "DeepOBS's 2c2d/3c3d: truncated N(0, 0.05^2)."))
 INITIALIZERS.register("deepobs_mlp", _fixed(0.03, "DeepOBS's mlp: truncated N(0, 0.03^2)."))
 INITIALIZERS.register("zeros", _fixed(None, "All zeros (DeepOBS's logistic regression)."))
+
+
+#: Martens (2010): every unit has this many non-zero incoming weights.
+SPARSE_CONNECTIONS = 15
+
+
+def sparse(shape: Shape, fan_in: int, rng: np.random.Generator, dtype=np.float32) -> np.ndarray:
+    """Martens's sparse initialisation ("Deep learning via Hessian-free optimization",
+    ICML 2010, section 5; also Sutskever et al., ICML 2013): each unit (a column of a
+    Dense weight (in, out)) gets :data:`SPARSE_CONNECTIONS` non-zero incoming weights,
+    drawn from N(0, 1), on inputs chosen at random; all other weights (and the biases)
+    are 0. Units stay distinct while their total input stays moderate, which lets
+    sigmoid networks as deep as the 784-1000-500-250-30 autoencoder train without
+    pre-training."""
+    if len(shape) != 2 or shape[0] != fan_in:
+        raise ValueError(
+            f"sparse initialisation is for Dense weights (fan_in, out); received shape {shape} "
+            f"with fan_in={fan_in}"
+        )
+    _check_fan("fan_in", fan_in)
+    n_in, n_out = shape
+    k = min(SPARSE_CONNECTIONS, n_in)
+    rows = np.argsort(rng.random((n_out, n_in)), axis=1)[:, :k]  # k distinct inputs per unit
+    weights = np.zeros((n_in, n_out), dtype=dtype)
+    weights[rows.T, np.arange(n_out)] = rng.standard_normal((k, n_out))
+    return weights
+
+
+INITIALIZERS.register("sparse", _ignoring_fan_out(sparse), aliases=("martens_sparse",))
 #: The constant bias of an initialiser (others: zeros, or PyTorch's uniform for "torch").
 BIASES = {"deepobs_conv": 0.05}
 

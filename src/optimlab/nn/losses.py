@@ -13,7 +13,7 @@ from optimlab.nn import functional as F
 from optimlab.nn.layers._checks import floating_input
 from optimlab.nn.module import Module
 
-__all__ = ["MSELoss", "SoftmaxCrossEntropy"]
+__all__ = ["MSELoss", "QuadraticForm", "SoftmaxCrossEntropy"]
 
 
 class SoftmaxCrossEntropy(Module):
@@ -41,6 +41,11 @@ class SoftmaxCrossEntropy(Module):
     >>> loss.backward().shape
     (2, 4)
     """
+
+    #: What the training loop passes as the target: the batch's labels (not its inputs).
+    targets = "labels"
+    #: The loss scores classes, so the loop also counts correct predictions.
+    classifies = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -113,6 +118,9 @@ class MSELoss(Module):
     broadcasting).
     """
 
+    targets = "labels"
+    classifies = False
+
     def __init__(self) -> None:
         super().__init__()
         self._diff: np.ndarray | None = None
@@ -139,3 +147,52 @@ class MSELoss(Module):
 
     def __repr__(self) -> str:
         return "MSELoss()"
+
+
+class QuadraticForm(Module):
+    """``L = (1/N) sum_n 1/2 r_n^T Q r_n`` for residuals ``r`` (N, D) and a symmetric ``Q``.
+
+    DeepOBS's noisy quadratic (``quadratic_deep``: ``0.5 (theta - x)^T Q (theta - x)``
+    per example, the batch mean) with the residual ``r = theta - x`` computed by
+    :class:`~optimlab.nn.models.Shift`::
+
+        dL/dr = r Q / N          (Q symmetric)
+
+    The second argument of :meth:`forward` (labels) is not used: the noise
+    ``x`` is the input. ``Q`` is checked square and symmetric.
+    """
+
+    targets = "labels"
+    classifies = False
+
+    def __init__(self, hessian: np.ndarray) -> None:
+        super().__init__()
+        q = np.asarray(hessian, dtype=np.float64)
+        if q.ndim != 2 or q.shape[0] != q.shape[1] or q.shape[0] == 0:
+            raise ValueError(
+                f"QuadraticForm: the Hessian must be square (D, D); received {q.shape}"
+            )
+        if not np.allclose(q, q.T, rtol=1e-12, atol=1e-12 * float(np.abs(q).max())):
+            raise ValueError("QuadraticForm: the Hessian must be symmetric")
+        self.hessian = q
+        self._rq: np.ndarray | None = None
+
+    def forward(self, residual: np.ndarray, labels: np.ndarray | None = None) -> float:
+        r = floating_input("QuadraticForm", residual)
+        d = self.hessian.shape[0]
+        if r.ndim != 2 or r.shape[1] != d or r.shape[0] == 0:
+            raise ValueError(
+                f"QuadraticForm: residuals must have shape (N, {d}) with N >= 1; received {r.shape}"
+            )
+        q = self.hessian.astype(r.dtype, copy=False)
+        self._rq = r @ q
+        return 0.5 * float(np.sum(self._rq * r, dtype=np.float64)) / r.shape[0]
+
+    def backward(self, scale: float = 1.0) -> np.ndarray:
+        """``dL/dr = scale * r Q / N``."""
+        if self._rq is None:
+            raise RuntimeError("QuadraticForm.backward called before forward")
+        return self._rq * (float(scale) / self._rq.shape[0])
+
+    def __repr__(self) -> str:
+        return f"QuadraticForm(D={self.hessian.shape[0]})"

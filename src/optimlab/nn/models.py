@@ -19,9 +19,10 @@ import numpy as np
 from optimlab._registry import Registry
 from optimlab.nn.layers import ACTIVATIONS, Conv2D, Dense, Flatten, MaxPool2D, ReLU
 from optimlab.nn.layers._checks import float_dtype
+from optimlab.nn.layers.shift import Shift
 from optimlab.nn.sequential import Sequential
 
-__all__ = ["MODELS", "build_model", "cnn", "logreg", "mlp"]
+__all__ = ["MODELS", "build_model", "cnn", "logreg", "mlp", "noisy_quadratic"]
 
 
 def _input_shape(owner: str, input_shape: object) -> tuple[int, ...]:
@@ -220,12 +221,31 @@ def deepobs_2c2d(
     )  # fmt: skip
 
 
+def noisy_quadratic(
+    input_shape: tuple[int, ...],
+    num_classes: int = 0,
+    *,
+    start: float = 1.0,
+    rng: np.random.Generator | None = None,
+    dtype=np.float32,
+) -> Sequential:
+    """The "model" of a noisy quadratic: one point ``theta`` (D,), and ``theta - x`` for
+    each noise sample ``x`` (a :class:`~optimlab.nn.layers.shift.Shift`, starting at
+    ``start`` in every coordinate: DeepOBS ``quadratic_deep`` starts at 1). The loss
+    (:class:`~optimlab.nn.QuadraticForm`) holds the Hessian. Nothing is random:
+    ``rng`` and ``num_classes`` are accepted so that every model builds the same way.
+    """
+    shape = _input_shape("noisy_quadratic", input_shape)
+    return Sequential(Flatten(), Shift(math.prod(shape), start=start, dtype=dtype))
+
+
 #: Model names accepted by :func:`build_model` (and ``optimlab train --model``).
 MODELS: Registry[Callable[..., Sequential]] = Registry("model")
 MODELS.register("mlp", mlp)
 MODELS.register("cnn", cnn)
 MODELS.register("logreg", logreg, aliases=("logistic_regression",))
 MODELS.register("deepobs_2c2d", deepobs_2c2d, aliases=("2c2d",))
+MODELS.register("noisy_quadratic", noisy_quadratic, aliases=("quadratic",))
 
 
 def build_model(

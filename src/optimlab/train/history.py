@@ -15,17 +15,26 @@ class EpochRecord:
     measured after the epoch, in evaluation mode. ``seconds`` is the wall-clock
     time of the epoch, validation included. ``test_*`` are measured on the test
     set after the epoch, in evaluation mode, outside ``seconds`` (``None``
-    without a test set); nothing is tuned on them.
+    without a test set); nothing is tuned on them. The accuracies are ``None``
+    for a loss that does not classify (an autoencoder, a quadratic).
+
+    ``steps`` and ``gradient_evaluations`` count, over the whole run up to the end
+    of this epoch, the optimizer's steps and the mini-batch gradients computed
+    (one forward and backward pass each; the same number for every optimizer
+    here), so that time to a target can be read in steps as well as in epochs
+    and seconds.
     """
 
     epoch: int
     train_loss: float
-    train_accuracy: float
+    train_accuracy: float | None
     val_loss: float
-    val_accuracy: float
+    val_accuracy: float | None
     seconds: float
     test_loss: float | None = None
     test_accuracy: float | None = None
+    steps: int | None = None
+    gradient_evaluations: int | None = None
 
 
 @dataclass

@@ -24,8 +24,25 @@ from optimlab.train.metrics import correct_count
 
 
 class Loss(Protocol):
+    """``forward(outputs, targets) -> float`` and ``backward() -> d(outputs)``.
+
+    Two optional class attributes say how the loop feeds it: ``targets`` is
+    ``"labels"`` (the batch's ``y``, the default) or ``"inputs"`` (the batch's
+    ``x``: an autoencoder); ``classifies`` (default True) says the outputs are
+    class scores, so the loop also measures accuracy (else the accuracies are
+    ``None``).
+    """
+
     def forward(self, logits: np.ndarray, labels: np.ndarray) -> float: ...
     def backward(self) -> np.ndarray: ...
+
+
+def _targets(loss: Loss, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return x if getattr(loss, "targets", "labels") == "inputs" else y
+
+
+def _classifies(loss: Loss) -> bool:
+    return bool(getattr(loss, "classifies", True))
 
 
 class Dataset(Protocol):
@@ -38,10 +55,11 @@ EVAL_BATCH_SIZE = 1000
 
 def evaluate(
     model: Module, loss: Loss, data: Dataset, *, batch_size: int = EVAL_BATCH_SIZE
-) -> tuple[float, float]:
+) -> tuple[float, float | None]:
     """Mean loss and accuracy of ``model`` on ``data``, in evaluation mode.
 
-    The model's previous mode (train or eval) is restored afterwards.
+    The accuracy is ``None`` for a loss that does not classify. The model's
+    previous mode (train or eval) is restored afterwards.
     """
     n = len(data.y)
     if n == 0:
@@ -52,11 +70,12 @@ def evaluate(
     try:
         for xb, yb in iterate_batches(data, batch_size, shuffle=False):
             logits = model.forward(xb)
-            total_loss += loss.forward(logits, yb) * len(yb)
-            correct += correct_count(logits, yb)
+            total_loss += loss.forward(logits, _targets(loss, xb, yb)) * len(yb)
+            if _classifies(loss):
+                correct += correct_count(logits, yb)
     finally:
         model.train(was_training)
-    return total_loss / n, correct / n
+    return total_loss / n, correct / n if _classifies(loss) else None
 
 
 def fit(
@@ -125,17 +144,19 @@ def fit(
     model.train()
     optimizer.train()  # schedule-free optimizers: parameters back to their training form
     first = len(history.epochs) + 1
+    steps = _steps_so_far(history, math.ceil(len(train.y) / batch_size))
     for epoch in range(first, first + epochs):
         start = time.perf_counter()
         # Overflow on the way to a NaN loss is what the guard below is for.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            train_loss, train_acc = _train_epoch(
+            train_loss, train_acc, taken = _train_epoch(
                 model, loss, optimizer, train, batch_size, rng, epoch, progress
             )
+            steps += taken
             if val is not None and len(val.y) > 0 and math.isfinite(train_loss):
                 val_loss, val_acc = _evaluate_at_eval_point(model, loss, optimizer, val)
             else:
-                val_loss, val_acc = math.nan, math.nan
+                val_loss, val_acc = math.nan, math.nan if _classifies(loss) else None
         blown_up = bool(history.epochs) and train_loss > (
             DIVERGENCE_FACTOR * history.epochs[0].train_loss
         )
@@ -160,6 +181,8 @@ def fit(
             seconds=seconds,
             test_loss=test_loss,
             test_accuracy=test_acc,
+            steps=steps,
+            gradient_evaluations=steps,  # one mini-batch gradient per step
         )
         history.epochs.append(record)
         stop = [bool(cb.on_epoch_end(record, history)) for cb in callbacks]
@@ -169,9 +192,18 @@ def fit(
     return history
 
 
+def _steps_so_far(history: History, per_epoch: int) -> int:
+    """The steps of the epochs already in ``history`` (a resumed run): its last record's
+    count, or ``per_epoch`` per epoch for a history recorded without counts."""
+    if not history.epochs:
+        return 0
+    last = history.epochs[-1].steps
+    return last if last is not None else per_epoch * len(history.epochs)
+
+
 def _evaluate_at_eval_point(
     model: Module, loss: Loss, optimizer: Optimizer, data: Dataset
-) -> tuple[float, float]:
+) -> tuple[float, float | None]:
     """:func:`evaluate` with the optimizer in its evaluation form (schedule-free methods:
     the averaged iterate), then back to training."""
     optimizer.eval()
@@ -195,8 +227,9 @@ def _train_epoch(
     rng: np.random.Generator,
     epoch: int,
     progress: bool | None,
-) -> tuple[float, float]:
-    """One pass over ``train``; mean loss and accuracy, or ``(nan, nan)`` on divergence."""
+) -> tuple[float, float | None, int]:
+    """One pass over ``train``: mean loss, accuracy (``None`` for a loss that does not
+    classify) and the steps taken; the loss is ``nan`` on divergence."""
     n = len(train.y)
     batches = iterate_batches(train, batch_size, rng=rng, shuffle=True, reuse_buffer=True)
     bar = tqdm(
@@ -206,21 +239,24 @@ def _train_epoch(
         leave=False,
         disable=None if progress is None else not progress,
     )
-    total_loss, correct = 0.0, 0
+    total_loss, correct, steps = 0.0, 0, 0
+    classifies = _classifies(loss)
     # Training needs no gradient with respect to the data (Sequential can skip it).
     skip_input_grad = "input_grad" in inspect.signature(model.backward).parameters
     with bar:
         for xb, yb in bar:
             logits = model.forward(xb)
-            batch_loss = loss.forward(logits, yb)
+            batch_loss = loss.forward(logits, _targets(loss, xb, yb))
             if not math.isfinite(batch_loss):
-                return math.nan, math.nan
+                return math.nan, math.nan if classifies else None, steps
             optimizer.zero_grad()
             if skip_input_grad:
                 model.backward(loss.backward(), input_grad=False)
             else:
                 model.backward(loss.backward())
             optimizer.step()
+            steps += 1
             total_loss += batch_loss * len(yb)
-            correct += correct_count(logits, yb)
-    return total_loss / n, correct / n
+            if classifies:
+                correct += correct_count(logits, yb)
+    return total_loss / n, correct / n if classifies else None, steps

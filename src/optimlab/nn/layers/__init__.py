@@ -15,6 +15,7 @@ from optimlab.nn.layers.dense import Dense
 from optimlab.nn.layers.dropout import Dropout
 from optimlab.nn.layers.flatten import Flatten
 from optimlab.nn.layers.pool import AvgPool2D, MaxPool2D
+from optimlab.nn.layers.shift import Shift
 
 __all__ = [
     "ACTIVATIONS",
@@ -29,6 +30,7 @@ __all__ = [
     "LeakyReLU",
     "MaxPool2D",
     "ReLU",
+    "Shift",
     "Sigmoid",
     "Tanh",
     "activation",
