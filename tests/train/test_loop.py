@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from optimlab import nn, optim
+from optimlab.data.loader import ArrayDataset
 from optimlab.train import EarlyStopping, EpochSink, History, evaluate, fit
 
 
@@ -239,3 +240,29 @@ def test_the_test_set_is_measured_after_every_epoch_and_changes_nothing_else():
     old = {"epochs": [{k: v for k, v in vars(r).items() if not k.startswith("test")}
                       for r in with_test.epochs]}  # fmt: skip
     assert History.from_dict(old).epochs[0].test_accuracy is None
+
+
+def test_a_loss_that_does_not_classify_gets_no_accuracy_and_reconstructs_its_inputs():
+    """An autoencoder's loss takes the batch's inputs as its targets (``targets = "inputs"``);
+    a loss that does not classify leaves every accuracy None. Early stopping then watches
+    the validation loss, lower is better."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.05, 0.95, (256, 6)).astype(np.float32)
+    data = ArrayDataset(x, np.zeros(256, np.int64))  # labels unused
+    model = nn.autoencoder((6,), encoder=(4, 2), rng=np.random.default_rng(1), init="glorot")
+    opt = optim.create("adam", model.parameters(), lr=1e-2)
+    stop = EarlyStopping(patience=2, monitor="val_loss")
+    history = fit(model, nn.SigmoidCrossEntropy(), opt, data, data, epochs=30, batch_size=32,
+                  rng=np.random.default_rng(2), progress=False, test=data,
+                  callbacks=[stop])  # fmt: skip
+    records = history.epochs
+    assert all(r.train_accuracy is None and r.val_accuracy is None for r in records)
+    assert all(r.test_accuracy is None and r.test_loss is not None for r in records)
+    assert records[-1].val_loss < records[0].val_loss  # it learnt to reconstruct
+    assert [r.steps for r in records] == [8 * r.epoch for r in records]
+    assert records[-1].val_loss == pytest.approx(evaluate(model, nn.SigmoidCrossEntropy(), data)[0])
+    with pytest.raises(ValueError, match="has no val_accuracy"):
+        fit(model, nn.SigmoidCrossEntropy(), opt, data, data, epochs=1, batch_size=32,
+            rng=np.random.default_rng(3), progress=False, callbacks=[EarlyStopping()])  # fmt: skip
+    with pytest.raises(ValueError, match="monitor must be one of"):
+        EarlyStopping(monitor="val_acc")

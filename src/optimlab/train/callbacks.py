@@ -9,6 +9,7 @@ writes no files.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import fields
 from typing import Protocol
 
 from optimlab.train.history import EpochRecord, History
@@ -33,18 +34,36 @@ class EpochSink:
 
 
 class EarlyStopping:
-    """Stop when ``val_accuracy`` has not improved for ``patience`` epochs."""
+    """Stop when the ``monitor`` column has not improved for ``patience`` epochs.
 
-    def __init__(self, patience: int = 3) -> None:
+    ``monitor`` is an epoch column: ``"val_accuracy"`` (the default; higher is better)
+    or a loss such as ``"val_loss"`` (a name with "loss" in it: lower is better), the
+    one to watch for a problem without accuracy (an autoencoder, a quadratic).
+    """
+
+    def __init__(self, patience: int = 3, monitor: str = "val_accuracy") -> None:
         if patience < 1:
             raise ValueError(f"EarlyStopping: patience must be >= 1; received patience={patience}")
+        columns = [f.name for f in fields(EpochRecord) if f.name not in ("epoch", "seconds")]
+        if monitor not in columns:
+            raise ValueError(
+                f"EarlyStopping: monitor must be one of {', '.join(columns)}; received {monitor!r}"
+            )
         self.patience = patience
+        self.monitor = monitor
+        self.sign = -1.0 if "loss" in monitor else 1.0
         self.best = -float("inf")
         self.waited = 0
 
     def on_epoch_end(self, record: EpochRecord, history: History) -> bool:
-        if record.val_accuracy > self.best:
-            self.best, self.waited = record.val_accuracy, 0
+        value = getattr(record, self.monitor)
+        if value is None:
+            raise ValueError(
+                f"EarlyStopping: epoch {record.epoch} has no {self.monitor} (a problem without "
+                "accuracy: monitor val_loss)"
+            )
+        if self.sign * value > self.best:
+            self.best, self.waited = self.sign * value, 0
             return False
         self.waited += 1
         return self.waited >= self.patience
