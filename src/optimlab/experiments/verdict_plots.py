@@ -2,7 +2,8 @@
 
 Row A, column B holds the verdict of A against B (``better`` means A is better),
 so the matrix reads along its rows and is mirrored across the diagonal. Cells
-show the verdict and the mean paired difference in points of accuracy (beyond
+show the verdict and the mean paired difference, in points of accuracy or in units of a
+loss (beyond
 ten optimizers, a symbol: + better, − worse, = equivalent, ? undetermined). One
 figure per group of :func:`~optimlab.experiments.sweep_verdicts.groups`.
 """
@@ -78,6 +79,7 @@ def _matrix(result: SweepVerdicts, group: Group):
     fig, ax = plt.subplots(figsize=(size + 1.5, size))
     image = [[to_rgb(COLORS.get(v, "#ffffff")) for v in row] for row in grid]
     ax.imshow(image, aspect="equal")
+    accuracy = result.metric.endswith("accuracy")
     for i, name in enumerate(names):
         for j, other in enumerate(names):
             if i == j:
@@ -85,16 +87,19 @@ def _matrix(result: SweepVerdicts, group: Group):
                 continue
             text = grid[i][j] if n <= COMPACT else SYMBOLS.get(grid[i][j], "")
             if (name, other) in differences and n <= COMPACT:
-                text += f"\n{100 * differences[name, other]:+.2f}"
+                value = differences[name, other]
+                text += f"\n{100 * value:+.2f}" if accuracy else f"\n{value:+.3g}"
             ax.text(j, i, text, ha="center", va="center", fontsize=font)
     ax.set_xticks(range(n), names, rotation=45, ha="right")
     ax.set_yticks(range(n), names)
     ax.set_xlabel("against (column)")
     ax.set_ylabel("optimizer (row)")
+    unit = "points" if accuracy else "units of the loss"
+    rope = f"{100 * result.rope:g}" if accuracy else f"{result.rope:.3g}"
     ax.set_title(
         f"{result.metric}, {group.label}: row against column\n"
-        f"{100 * result.confidence:g}% interval, Holm-adjusted, ROPE ±{100 * result.rope:g} "
-        "points" + ("; numbers: mean paired difference (points)" if n <= COMPACT else ""),
+        f"{100 * result.confidence:g}% interval, Holm-adjusted, ROPE ±{rope} {unit}"
+        + (f"; numbers: mean paired difference ({unit})" if n <= COMPACT else ""),
         fontsize=9,
     )
     ax.legend(
