@@ -153,6 +153,9 @@ def test_list_problems():
     )  # fmt: skip
     for name in ("fmnist-mlp", "fmnist-cnn", "fmnist-logreg", "mnist-mlp", "cifar10-cnn"):
         assert name in out.stdout
+    lines = {line.split()[0]: line for line in out.stdout.splitlines()}
+    assert "[loss, lower" in lines["quadratic-deep"] and "DeepOBS" in lines["quadratic-deep"]
+    assert "[accuracy, higher" in lines["fmnist-2c2d"]
 
 
 def test_toml_round_trip_with_per_optimizer_grids_schedules_and_hyperparameters(tmp_path):

@@ -179,8 +179,12 @@ _add(Problem(
 
 
 def describe_problems() -> str:
-    """One line per problem, for ``optimlab compare --list-problems``."""
+    """One line per problem, for ``optimlab compare --list-problems``: its name, what it is
+    judged by (``accuracy, higher`` / ``loss, lower`` is better) and its description."""
     width = max(len(n) for n in PROBLEMS.names())
-    return "\n".join(
-        f"{name:<{width}}  {PROBLEMS.get(name).description}" for name in PROBLEMS.names()
-    )
+    lines = []
+    for name in PROBLEMS.names():
+        p = PROBLEMS.get(name)
+        judged = f"{p.metric}, {'higher' if p.direction == 'max' else 'lower'}"
+        lines.append(f"{name:<{width}}  {'[' + judged + ']':<18}  {p.description}")
+    return "\n".join(lines)
