@@ -19,6 +19,9 @@ from typing import Any
 
 from optimlab.experiments.problems import DIRECTIONS, Problem
 
+#: How the report names a split.
+SPLIT_WORDS = {"train": "training", "val": "validation", "test": "test"}
+
 
 @dataclass(frozen=True)
 class Metric:
@@ -105,9 +108,6 @@ class Metric:
         """The best of ``values`` (at least one)."""
         return max(values) if self.higher_is_better else min(values)
 
-    def worse_of(self, a: float, b: float) -> float:
-        return min(a, b) if self.higher_is_better else max(a, b)
-
     def reached(self, value: float, target: float | None = None) -> bool:
         """Whether ``value`` is at or beyond the target (``target`` or this one's)."""
         target = self.target if target is None else target
@@ -118,7 +118,7 @@ class Metric:
     # -- words ----------------------------------------------------------------------
     def label(self, split: str = "val") -> str:
         """``"validation accuracy"``, ``"test loss"``..."""
-        return f"{ {'val': 'validation', 'train': 'training', 'test': 'test'}[split] } {self.name}"
+        return f"{SPLIT_WORDS[split]} {self.name}"
 
     def format(self, value: float | None) -> str:
         """A value as the report writes it: accuracy in percent, a loss with 4 significant
