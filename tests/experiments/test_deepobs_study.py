@@ -123,3 +123,10 @@ def test_the_published_page_is_complete():
         for epoch in deepobs.CHECKPOINTS[:3]:  # at least the first epochs were run
             assert re.search(rf"\| {name} \| [0-9.]+ \| {epoch} \| [0-9.]+ ± [0-9.]+ \(n=3\)",
                              section), (name, epoch)  # fmt: skip
+
+
+def test_the_second_stage_leaves_the_first_stage_config_alone():
+    config = SweepConfig(problem="quadratic-deep", optimizers=["sgd"], lrs=GRID[10:13], seeds=[0])
+    staged = deepobs.final_stage(config, {"sgd": GRID[11]})
+    assert staged.seeds == list(deepobs.FINAL_SEEDS) and staged.grid("sgd") == [GRID[11]]
+    assert config.seeds == [0] and config.grid("sgd") == GRID[10:13] and not config.per_optimizer

@@ -38,7 +38,7 @@ from optimlab.experiments.sweep_verdicts import (
     SweepVerdicts,
     check_options,
     in_group,
-    seed_values,
+    per_seed,
     store_verdicts,
     write_verdicts,
 )
@@ -362,7 +362,7 @@ def _group_blocks(
     rows = []
     for i, name in enumerate(names):
         cell = group.cells[name]
-        values = list(seed_values(cell, result.metric).values())
+        values = list(per_seed(cell, result.key).values())
         verdict = "—" if name == first else versus[name][0] + f" than {first}"
         if name != first and versus[name][0] in ("equivalent", "undetermined"):
             verdict = f"{versus[name][0]} (against {first})"
@@ -402,7 +402,8 @@ def _group_blocks(
 
 
 def _pair_table(result: SweepVerdicts, group: Group) -> tuple[list[str], list[list[str]]]:
-    scale = 100.0 if _is_accuracy(result) else 1.0
+    # accuracy in points to 3 decimals; a loss in its own units, 4 significant digits
+    scale, fmt = (100.0, "{:+.3f}") if _is_accuracy(result) else (1.0, "{:+.4g}")
     headers = [
         "a",
         "b",
@@ -422,10 +423,9 @@ def _pair_table(result: SweepVerdicts, group: Group) -> tuple[list[str], list[li
             continue
         rows.append(
             [
-                c.a, c.b, _num(c.difference, "{:+.4g}" if scale == 1 else "{:+.3f}", scale),
+                c.a, c.b, _num(c.difference, fmt, scale),
                 "—" if c.ci[0] is None else
-                f"[{scale * c.ci[0]:+.4g}, {scale * c.ci[1]:+.4g}]" if scale == 1 else
-                f"[{100 * c.ci[0]:+.3f}, {100 * c.ci[1]:+.3f}]",
+                f"[{_num(c.ci[0], fmt, scale)}, {_num(c.ci[1], fmt, scale)}]",
                 _num(c.p, "{:.3g}"), _num(c.p_adjusted, "{:.3g}"), _num(c.p_permutation, "{:.3g}"),
                 _num(c.p_improvement, "{:.2f}"),
                 c.verdict + ("" if c.paired or c.p is None else " (unpaired)"),

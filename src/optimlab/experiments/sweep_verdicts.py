@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import combinations
@@ -104,6 +105,8 @@ class SweepVerdicts:
     comparisons: tuple[Comparison, ...]
     not_compared: tuple[tuple[str, str], ...]
     higher_is_better: bool = True
+    #: The ``--metric`` choice (a key of :data:`METRICS`); ``metric`` is its name.
+    key: str = DEFAULT_METRIC
 
     def record(self) -> dict[str, Any]:
         """The content of ``verdicts.json``."""
@@ -171,7 +174,8 @@ def seed_values(cell: Cell, field: str) -> dict[int, float]:
     """``{seed: value}`` of a cell's scored runs for a per-run number: a field of
     :class:`~optimlab.experiments.analysis.RunSummary` (``final_train_loss``,
     ``best_val``, ``score``...; ``final_val_accuracy`` and ``final_val`` mean
-    ``score``); runs without that number are left out."""
+    ``score``; its accuracy-era names are properties); runs without that number are
+    left out."""
     values = {}
     for run in cell.runs:
         value = _value(run, field)
@@ -183,12 +187,8 @@ def seed_values(cell: Cell, field: str) -> dict[int, float]:
 def _value(run: RunSummary, field: str) -> float | None:
     if run.status not in ("done", "diverged"):
         return None
-    if field in ("final_val", "final_val_accuracy", "final_val_loss"):
+    if field in ("final_val", "final_val_accuracy"):
         return run.score
-    if field in ("best_val_accuracy", "best_val_loss"):  # the names of verdicts.json
-        return run.best_val
-    if field in ("test_accuracy", "test_loss"):
-        return run.test_score
     return getattr(run, field)
 
 
@@ -277,7 +277,7 @@ def sweep_verdicts(
     return SweepVerdicts(
         metric=name, rope=float(rope), confidence=confidence,
         rates=_rates(tune, found), groups=tuple(found), comparisons=comparisons, not_compared=apart,
-        higher_is_better=measure.higher_is_better,
+        higher_is_better=measure.higher_is_better, key=metric,
     )  # fmt: skip
 
 
@@ -286,14 +286,9 @@ def default_rope(measure: Metric, cells: Sequence[Cell], metric: str = DEFAULT_M
     :data:`ROPE_LOSS_RELATIVE` of the median absolute mean of the cells' values."""
     if measure.is_accuracy:
         return ROPE_ACCURACY
-    means = sorted(
-        abs(sum(v) / len(v)) for v in (list(per_seed(c, metric).values()) for c in cells) if v
-    )
-    if not means:
-        return 0.0
-    mid = len(means) // 2
-    median = means[mid] if len(means) % 2 else (means[mid - 1] + means[mid]) / 2
-    return ROPE_LOSS_RELATIVE * median
+    values = [list(per_seed(c, metric).values()) for c in cells]
+    means = [abs(sum(v) / len(v)) for v in values if v]
+    return ROPE_LOSS_RELATIVE * statistics.median(means) if means else 0.0
 
 
 def _rates(tune: bool, found: Sequence[Group]) -> str:

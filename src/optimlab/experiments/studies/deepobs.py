@@ -18,12 +18,15 @@ with one seed, then the best rate of each optimizer with seeds 0..9 (:func:`run_
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from optimlab.experiments.analysis import summarize, tuned
 from optimlab.experiments.config import SweepConfig
+from optimlab.experiments.store import Store
 
 HERE = Path(__file__).with_name("deepobs")
 #: The problems of the study, in page order.
@@ -72,7 +75,7 @@ def study_configs() -> dict[str, SweepConfig]:
 def final_stage(config: SweepConfig, best: dict[str, float]) -> SweepConfig:
     """The protocol's second stage: each optimizer at its ``best`` rate with
     :data:`FINAL_SEEDS` (same epochs and settings, so it extends the same store)."""
-    staged = SweepConfig.from_toml(config.source) if config.source else config
+    staged = copy.deepcopy(config)  # the first stage's config is left as it is
     staged.seeds = list(FINAL_SEEDS)
     staged.lrs = []
     for name in staged.optimizers:
@@ -89,9 +92,6 @@ def run_study(
     """Run (or resume) every sweep of the study into ``OUT/<problem>`` with ``run(config,
     folder)`` (``run_sweep`` with the caller's workers); the quadratic's second stage
     follows its grid."""
-    from optimlab.experiments.analysis import summarize, tuned
-    from optimlab.experiments.store import Store
-
     configs = study_configs()
     for problem in problems:
         folder = Path(out) / problem

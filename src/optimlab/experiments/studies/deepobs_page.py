@@ -69,12 +69,11 @@ def _mean_sd(stat: Stat, scale: float = 100.0, digits: int = 2) -> str:
 def _consistent(ours: Stat, theirs: Sequence[float]) -> str:
     """Whether DeepOBS's seeds and optimlab's could be one distribution: the difference of
     the means within two standard errors (each side's sample spread)."""
-    if ours.n < 2 or len(theirs) < 2:
+    published = Stat(tuple(theirs))
+    if ours.n < 2 or published.n < 2:
         return "—"
-    mean_t = sum(theirs) / len(theirs)
-    var_t = sum((v - mean_t) ** 2 for v in theirs) / (len(theirs) - 1)
-    se = math.sqrt((ours.std or 0.0) ** 2 / ours.n + var_t / len(theirs))
-    diff = ours.mean - mean_t
+    se = math.sqrt((ours.std or 0.0) ** 2 / ours.n + (published.std or 0.0) ** 2 / published.n)
+    diff = ours.mean - published.mean
     word = "within noise" if abs(diff) <= 2 * se else ("higher" if diff > 0 else "lower")
     return f"{100 * diff:+.2f} ({word}; 2 s.e. = {200 * se:.2f})"
 
