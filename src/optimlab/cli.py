@@ -94,6 +94,57 @@ def _pairs(
     )  # fmt: skip
 
 
+#: ``protocol.PROTOCOLS`` and ``protocol.SEQUENCES``, written out (importing them would
+#: import NumPy before ``--threads`` sets the BLAS threads); a test keeps them equal.
+PROTOCOL_NAMES = ("crowded-valley", "deepobs", "algoperf")
+SEQUENCE_NAMES = ("sobol", "halton")
+
+
+def final_seeds(text: str) -> list[int]:
+    """``--final-seeds``: a count N (seeds 0..N-1) or a comma-separated list of seeds."""
+    if text.strip().isdigit():
+        return list(range(int(text)))
+    return seed_list(text)
+
+
+def _protocol_options(parser: argparse.ArgumentParser) -> None:
+    """Tuning with an equal budget (optimlab.experiments.protocol)."""
+    parser.add_argument(
+        "--budget",
+        help="tune with N quasi-random trials per optimizer (drawn from its search space, one "
+        "seed each) instead of a grid; with --protocol crowded-valley also one-shot, small, "
+        "medium or large",
+    )
+    parser.add_argument(
+        "--final-seeds", type=final_seeds,
+        help="re-run each optimizer's best trial with these seeds: a count N (seeds 0..N-1) "
+        "or a list 0,1,2 (default: the protocol's, else --seeds)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--protocol", choices=PROTOCOL_NAMES,
+        help="a tuning protocol from the literature: crowded-valley (defaults, or 25/50/75 "
+        "trials, then 10 seeds), deepobs (36-rate log grid, then 10 seeds), algoperf (5 "
+        "studies of 5 trials, median time to target)",
+    )  # fmt: skip
+    parser.add_argument("--studies", type=int, help="independent studies (default: 1; "
+                        "algoperf: 5)")  # fmt: skip
+    parser.add_argument("--sequence", choices=SEQUENCE_NAMES, help="quasi-random sequence "
+                        "(default: sobol)")  # fmt: skip
+    parser.add_argument("--search-seed", type=int, help="seed of the sequence's scrambling "
+                        "(default: 0)")  # fmt: skip
+
+
+def _runner_options(parser: argparse.ArgumentParser, out: str) -> None:
+    """What compare and benchmark share: the protocol, plugins, workers, output, verdicts."""
+    _protocol_options(parser)
+    _plugin_option(parser)
+    parser.add_argument("--workers", type=int, help="local worker processes (default: cores)")
+    parser.add_argument("--dask", help="a Dask scheduler address, or local:N for a local cluster")
+    parser.add_argument("--out", help=out)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    _verdict_options(parser)
+
+
 def _plugin_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--plugin", dest="plugins", action="append", default=[], metavar="FILE.py|MODULE",
@@ -198,7 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--schedule",
         default="constant",
-        help="learning-rate schedule: constant, cosine, exponential, step (default: constant)",
+        help="learning-rate schedule: constant, cosine, warmup-cosine, exponential, step "
+        "(default: constant)",
     )
     train.add_argument(
         "--warmup", type=int, default=0, help="steps of linear learning-rate warm-up (default: 0)"
@@ -260,17 +312,33 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--target-accuracy", type=float, help="--target for a problem judged by accuracy"
     )
-    _plugin_option(compare)
-    compare.add_argument("--workers", type=int, help="local worker processes (default: cores)")
-    compare.add_argument("--dask", help="a Dask scheduler address, or local:N for a local cluster")
-    compare.add_argument("--out", help="the sweep's folder (results.db, plots, report)")
-    compare.add_argument("--quiet", action="store_true", help="no progress bar")
-    _verdict_options(compare)
+    _runner_options(compare, "the sweep's folder (results.db, plots, report)")
     compare.add_argument(
         "--no-report", action="store_true",
         help="only run and store the sweep; build plots and report later with optimlab report",
     )  # fmt: skip
     compare.set_defaults(handler=_compare)
+
+    bench = commands.add_parser(
+        "benchmark",
+        help="one tuning protocol on every problem of a suite: time to target, performance "
+        "profiles, verdicts per problem",
+        description="Run a suite's problems (each a sweep in OUT/<problem>/, all on one pool "
+        "of workers, resumable) with an equal tuning budget per optimizer, then write "
+        "OUT/report.md, OUT/report.html, OUT/suite.json and OUT/profiles.png.",
+    )
+    bench.add_argument("--list-suites", action="store_true", help="list the suites and exit")
+    bench.add_argument("--suite", help="a shipped suite (quick, deepobs-fmnist) or a suite file")
+    bench.add_argument(
+        "--optimizers",
+        type=name_list,
+        help="comma-separated optimizer names (default: the suite's)",
+    )
+    bench.add_argument("--epochs", type=int, help="epochs of every problem (default: the "
+                       "suite's; recorded in every run)")  # fmt: skip
+    bench.add_argument("--seeds", type=seed_list, help="the trial seed first (default: 0)")
+    _runner_options(bench, "the suite's folder (one sweep folder per problem)")
+    bench.set_defaults(handler=_benchmark)
 
     report = commands.add_parser(
         "report", help="rebuild the plots and the report of a sweep from its database"
@@ -376,7 +444,8 @@ def _sweep_config(args: argparse.Namespace) -> Any:
 
     config = SweepConfig.from_toml(args.config) if args.config else SweepConfig()
     for key in ("problem", "optimizers", "lrs", "seeds", "epochs", "batch_size", "schedule",
-                "warmup", "train_subset", "target_accuracy", "target", "init"):  # fmt: skip
+                "warmup", "train_subset", "target_accuracy", "target", "init", "budget",
+                "final_seeds", "protocol", "studies", "sequence", "search_seed"):  # fmt: skip
         value = getattr(args, key)
         if value is not None:
             setattr(config, key, value)
@@ -430,6 +499,41 @@ def _compare(args: argparse.Namespace) -> int:
             print(f"failed run {run_id}: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _benchmark(args: argparse.Namespace) -> int:
+    from optimlab.experiments.suite import load_suite, shipped
+
+    if args.list_suites:
+        for name, path in shipped().items():
+            print(f"{name:<16} {path}")
+        return 0
+    if not args.suite or not args.out:
+        raise ValueError("benchmark: --suite and --out are required (optimlab benchmark "
+                         "--list-suites lists the suites)")  # fmt: skip
+    from optimlab.experiments.suite import run_suite
+    from optimlab.experiments.sweep_verdicts import check_options
+
+    check_options(args.metric, args.rope, args.confidence)
+    overrides = {key: getattr(args, key) for key in (
+        "optimizers", "epochs", "seeds", "budget", "final_seeds", "protocol", "studies",
+        "sequence", "search_seed")}  # fmt: skip
+    suite = load_suite(args.suite, overrides)
+    for config in suite.sweeps:
+        _add_plugins(config, args.plugins)
+    outcomes = run_suite(
+        suite, args.out, workers=args.workers, dask=args.dask,
+        progress=False if args.quiet else None, command_line=["optimlab", *sys.argv[1:]],
+        report_options=_verdict_kwargs(args),
+    )  # fmt: skip
+    failed = [f for o in outcomes for f in o.failed]
+    for outcome, config in zip(outcomes, suite.sweeps, strict=True):
+        print(f"{config.problem}: {outcome.total} runs: {len(outcome.done)} done, "
+              f"{len(outcome.diverged)} diverged, {len(outcome.failed)} failed")  # fmt: skip
+    print(f"report: {args.out}/report.html and {args.out}/report.md")
+    for run_id, error in failed:
+        print(f"failed run {run_id}: {error}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _verdict_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -613,6 +717,10 @@ def _optimizers(args: argparse.Namespace) -> int:
     )
     if spec.momentum:
         print(f"Demon: demon-{spec.name} decays {spec.momentum!r}")
+    from optimlab.optim import search
+
+    space = "; ".join(f"{k} {search.describe(v)}" for k, v in spec.search.items())
+    print(f"search space (compare --budget): {space}")
     print()
     print(inspect.cleandoc(spec.equations))
     return 0

@@ -42,7 +42,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -252,6 +252,11 @@ class Cell:
     steps_to_target: Stat
     seconds_to_target: Stat
     seconds: Stat
+    #: A protocol's cell: its configuration (the runs' config without the seed), whether
+    #: it is the optimizer's chosen one, and the protocol's name. A grid's: empty, None.
+    config: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    chosen: bool = False
+    protocol: str | None = None
 
     @property
     def scored(self) -> int:
@@ -338,12 +343,57 @@ def summarize(
     by_run: dict[str, list[dict[str, Any]]] = {}
     for row in store.epochs():
         by_run.setdefault(row["run_id"], []).append(row)
+    protocol = sweep_settings(store).get("protocol")
+    if isinstance(protocol, dict):
+        return _protocol_cells(store, by_run, metric, protocol)
     groups: dict[tuple[str, float], list[RunSummary]] = {}
     for run in store.runs():
         summary = summarize_run(run, by_run.get(run["run_id"], []), None, None, metric)
         groups.setdefault((summary.optimizer, summary.lr), []).append(summary)
     _one_configuration_per_cell(store)
     return [make_cell(groups[key], metric) for key in sorted(groups)]
+
+
+def without_seed(run: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's configuration without its seed: what the seeds of one cell share."""
+    return {k: v for k, v in run_config(run).items() if k != "seed"}
+
+
+def _protocol_cells(
+    store: Store, by_run: Mapping[str, list[dict[str, Any]]], metric: Metric,
+    record: Mapping[str, Any],
+) -> list[Cell]:  # fmt: skip
+    """A protocol's cells: one per configuration (a trial with its seeds), the chosen
+    one per optimizer holding the final seeds (the trial itself when there are none)."""
+    from optimlab.experiments.protocol import Plan
+    from optimlab.experiments.protocol_results import choose
+
+    plan = Plan.from_record(record)
+    runs = store.runs()
+    summaries = {
+        r["run_id"]: summarize_run(r, by_run.get(r["run_id"], []), None, None, metric) for r in runs
+    }
+    choices = choose(plan, store.trials(), summaries, metric.sign())
+    chosen_ids = {c.chosen.run_id for c in choices.values() if c.chosen is not None}
+    groups: dict[tuple[str, float, str], list[RunSummary]] = {}
+    configs: dict[tuple[str, float, str], dict[str, Any]] = {}
+    chosen_keys = set()
+    for r in runs:
+        config = without_seed(r)
+        key = (r["optimizer"], float(r["lr"]), json.dumps(config, sort_keys=True))
+        groups.setdefault(key, []).append(summaries[r["run_id"]])
+        configs[key] = config
+        if r["run_id"] in chosen_ids:
+            chosen_keys.add(key)
+    cells = []
+    for key in sorted(groups):
+        members = groups[key]
+        chosen = key in chosen_keys
+        if chosen and plan.final_seeds:
+            members = [m for m in members if m.seed in plan.final_seeds] or members
+        cell = make_cell(members, metric)
+        cells.append(replace(cell, config=configs[key], chosen=chosen, protocol=plan.protocol))
+    return cells
 
 
 def _one_configuration_per_cell(store: Store) -> None:
@@ -381,6 +431,8 @@ class TunedChoice:
     grid: tuple[float, ...]
     cell: Cell | None
     index: int | None
+    #: The tuning protocol that chose ``cell`` (None: the rate of a grid).
+    protocol: str | None = None
 
     @property
     def lr(self) -> float | None:
@@ -388,13 +440,14 @@ class TunedChoice:
 
     @property
     def untuned(self) -> bool:
-        return len(self.grid) == 1
+        return len(self.grid) == 1 and self.protocol is None
 
     @property
     def on_edge(self) -> bool:
         return (
-            self.index is not None and len(self.grid) >= 2 and self.index in (0, len(self.grid) - 1)
-        )
+            self.protocol is None and self.index is not None and len(self.grid) >= 2
+            and self.index in (0, len(self.grid) - 1)
+        )  # fmt: skip
 
     @property
     def edge(self) -> str | None:
@@ -406,13 +459,22 @@ class TunedChoice:
 
 def tuned(cells: Iterable[Cell]) -> dict[str, TunedChoice]:
     """Per optimizer, the rate with the best mean final validation value (the metric's
-    direction; ties: the smaller rate)."""
+    direction; ties: the smaller rate). A protocol's cells: the cell it chose (on its
+    trials, one seed each), holding the final seeds."""
     by_optimizer: dict[str, list[Cell]] = {}
     for cell in cells:
         by_optimizer.setdefault(cell.optimizer, []).append(cell)
     choices = {}
     for optimizer in sorted(by_optimizer):
         grid_cells = sorted(by_optimizer[optimizer], key=lambda c: c.lr)
+        protocol = grid_cells[0].protocol
+        if protocol is not None:  # chosen by the protocol, on its first stage
+            chosen = next((c for c in grid_cells if c.chosen), None)
+            choices[optimizer] = TunedChoice(
+                optimizer, tuple(c.lr for c in grid_cells), chosen,
+                None if chosen is None else grid_cells.index(chosen), protocol,
+            )  # fmt: skip
+            continue
         candidates = [(i, c) for i, c in enumerate(grid_cells) if c.final_val.n]
         best = max(
             candidates,

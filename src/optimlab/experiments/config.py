@@ -27,6 +27,18 @@ The TOML form (``--config sweep.toml``; the sweep actually run is written to
     lrs = [0.01, 0.03, 0.1]
     momentum = 0.95
     schedule = "step"             # and its own schedule (and warmup), if it differs
+
+Tuning with an equal budget instead of a grid (:mod:`optimlab.experiments.protocol`)::
+
+    budget = 16                   # quasi-random trials per optimizer, at the first seed
+    final_seeds = [0, 1, 2]       # the best trial re-run with these seeds
+    protocol = "crowded-valley"   # or "deepobs", "algoperf": presets from the literature
+    sequence = "sobol"            # or "halton"; search_seed = 0 seeds its scrambling
+
+    [optimizer.adam.search]       # its search space (default: the optimizer's own)
+    lr = {log = [1e-5, 1e-1]}
+    betas = [{log1m = [0.5, 0.999]}, 0.999]
+    schedule = {choice = ["constant", "cosine", "warmup-cosine"]}
 """
 
 from __future__ import annotations
@@ -50,7 +62,7 @@ from optimlab.optim import resolve
 from optimlab.optim.schedules import SCHEDULES
 
 #: Keys of an ``[optimizer.NAME]`` section that are not hyperparameters.
-RUN_KEYS = ("lrs", "schedule", "warmup")
+RUN_KEYS = ("lrs", "schedule", "warmup", "search")
 
 #: The largest seed, epoch count or size: what SQLite's INTEGER and NumPy's seeds hold.
 MAX_INT = 2**63 - 1
@@ -63,10 +75,17 @@ KEY_TYPES = {
     "val_fraction": "number", "train_subset": "integer", "target_accuracy": "number",
     "target": "number",
     "hyperparameters": "table", "optimizer": "table of tables", "init": "string",
-    "plugins": "list of strings",
+    "plugins": "list of strings", "budget": "integer or budget name",
+    "final_seeds": "list of integers or a count", "protocol": "string", "studies": "integer",
+    "search_seed": "integer", "sequence": "string",
 }  # fmt: skip
 KEYS = set(KEY_TYPES)
-RUN_KEY_TYPES = {"lrs": "list of numbers", "schedule": "string", "warmup": "integer"}
+RUN_KEY_TYPES = {
+    "lrs": "list of numbers",
+    "schedule": "string",
+    "warmup": "integer",
+    "search": "table",
+}
 
 
 def _is(value: Any, kind: str) -> bool:
@@ -88,6 +107,10 @@ def _is(value: Any, kind: str) -> bool:
         "list of numbers": lambda v: isinstance(v, list) and all(number(x) for x in v),
         "list of integers": lambda v: (
             isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
+        ),
+        "integer or budget name": lambda v: isinstance(v, str) or checks["integer"](v),
+        "list of integers or a count": lambda v: (
+            checks["list of integers"](v) or checks["integer"](v)
         ),
     }
     return checks[kind](value)
@@ -145,6 +168,16 @@ class SweepConfig:
     per_optimizer: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Plugin files (absolute, or relative to the working directory) or module names.
     plugins: list[str] = field(default_factory=list)
+    #: Tuning with an equal budget (:mod:`optimlab.experiments.protocol`): trials per
+    #: optimizer (an integer, or a preset's budget name such as "small"), the preset,
+    #: the seeds of the re-runs of the best trial, the number of studies (AlgoPerf), the
+    #: quasi-random sequence and the seed of its scrambling.
+    budget: int | str | None = None
+    protocol: str | None = None
+    final_seeds: list[int] | None = None
+    studies: int | None = None
+    sequence: str = "sobol"
+    search_seed: int = 0
     #: The sweep file this came from (named in errors; not part of the sweep).
     source: str | None = field(default=None, compare=False, repr=False)
 
@@ -171,6 +204,15 @@ class SweepConfig:
             ) from exc
         except OSError as exc:
             raise ValueError(f"--config {str(path)!r} cannot be read: {exc.strerror}") from exc
+        return cls.from_dict(data, path)
+
+    @classmethod
+    def from_dict(
+        cls, data: dict[str, Any], path: str | os.PathLike[str], *, base: Path | None = None
+    ) -> SweepConfig:
+        """A sweep from the TOML table ``data`` (read from ``path``, named in errors;
+        plugin files relative to ``base``, by default the file's folder)."""
+        data = dict(data)
         unknown = set(data) - KEYS
         if unknown:
             raise ValueError(
@@ -180,9 +222,11 @@ class SweepConfig:
         _check_types(path, data)
         per = {name: dict(section) for name, section in data.pop("optimizer", {}).items()}
         plugins = data.pop("plugins", [])
+        if isinstance(data.get("final_seeds"), int):  # a count: seeds 0..N-1
+            data["final_seeds"] = list(range(data["final_seeds"]))
         config = cls(**{k: v for k, v in data.items()})
         # Files relative to the TOML file; module names as they are.
-        here = Path(path).resolve().parent
+        here = base if base is not None else Path(path).resolve().parent
         config.plugins = [
             str(here / p) if p.endswith(".py") and not os.path.isabs(p) else p for p in plugins
         ]
@@ -208,7 +252,10 @@ class SweepConfig:
             lines += [f"{k} = {_toml_value(v)}" for k, v in self.hyperparameters.items()]
         for name, section in self.per_optimizer.items():
             lines += ["", f'[optimizer."{name}"]']
-            lines += [f"{k} = {_toml_value(v)}" for k, v in section.items()]
+            lines += [f"{k} = {_toml_value(v)}" for k, v in section.items() if k != "search"]
+            if "search" in section:
+                lines += ["", f'[optimizer."{name}".search]']
+                lines += [f"{k} = {_toml_value(v)}" for k, v in section["search"].items()]
         return "\n".join(lines) + "\n"
 
     def write(self, path: str | os.PathLike[str]) -> None:
@@ -312,6 +359,8 @@ class SweepConfig:
                     f"{where}: unknown key {unknown[0]!r}{hint} (expected {run_keys}, or a "
                     f"hyperparameter of {name}: {', '.join(spec.defaults)})"
                 )
+            if self.is_protocol:
+                continue  # the trials are checked below, each as it will run
             grid = self.grid(name)
             if not grid:
                 raise ValueError(
@@ -331,6 +380,18 @@ class SweepConfig:
             if "lr" in own or "lr" in self.hyperparameters:
                 raise ValueError("compare: give learning rates with --lrs (or lrs = [...]), not lr")
             spec.check({**self.hyperparameters_of(name), "lr": grid[0]})
+        if self.is_protocol:
+            self._validate_protocol()
+        else:
+            given = [flag for flag, value, default in (
+                ("--final-seeds", self.final_seeds, None), ("--studies", self.studies, None),
+                ("--sequence", self.sequence, "sobol"), ("--search-seed", self.search_seed, 0),
+            ) if value != default]  # fmt: skip
+            if given:
+                raise ValueError(
+                    f"compare: {given[0]} belongs to a tuning protocol; give --budget N or "
+                    "--protocol NAME too (a grid sweep runs every rate with --seeds)"
+                )
         for key in self.hyperparameters:
             if not any(key in resolve(n).defaults for n in self.optimizers):
                 taken = sorted({k for n in self.optimizers for k in resolve(n).defaults})
@@ -341,9 +402,41 @@ class SweepConfig:
                     f"{', '.join(self.optimizers)}{hint}"
                 )
 
+    @property
+    def is_protocol(self) -> bool:
+        """Whether the sweep tunes with a budget (a protocol) instead of a grid."""
+        return self.budget is not None or self.protocol is not None
+
+    def plan(self) -> Any:
+        """The sweep's :class:`~optimlab.experiments.protocol.Plan`, or None for a grid."""
+        from optimlab.experiments.protocol import plan_of
+
+        return plan_of(self)
+
+    def _validate_protocol(self) -> None:
+        """Every trial checked as it will run: names, ranges, schedules, warm-up."""
+        from optimlab.experiments.protocol import trials_of
+
+        plan = self.plan()
+        _positive_ints("final_seeds", list(plan.final_seeds), allow_zero=True)
+        _once("--final-seeds", list(plan.final_seeds))
+        _positive_ints("search_seed", [self.search_seed], allow_zero=True)
+        for name in self.optimizers:
+            own = self.per_optimizer.get(name, {})
+            if "lr" in own or "lr" in self.hyperparameters:
+                raise ValueError("compare: the learning rate is drawn from the search space "
+                                 "(or fixed with lrs = [x]), not given as lr")  # fmt: skip
+        for trial in trials_of(self, plan):
+            spec, where = trial.spec, f"{trial.optimizer} trial {trial.trial}"
+            SCHEDULES.get(spec.schedule)
+            _positive_ints(f"warmup of {where}", [spec.warmup], allow_zero=True)
+            if not (spec.lr > 0 and math.isfinite(spec.lr)):
+                raise ValueError(f"compare: {where} draws lr={spec.lr!r}; rates must be > 0")
+            resolve(spec.optimizer).check({**spec.hyperparameters, "lr": spec.lr})
+
     # -- runs -----------------------------------------------------------------------
     def runs(self) -> list[RunSpec]:
-        """Every run of the sweep, in a stable order."""
+        """Every run of a grid sweep, in a stable order (a protocol's: :meth:`plan`)."""
         plugins = self.plugin_records()
         return [
             RunSpec(self.problem, name, lr, seed, self.hyperparameters_of(name), self, plugins)
@@ -364,11 +457,16 @@ class RunSpec:
     hyperparameters: dict[str, Any]
     sweep: SweepConfig
     plugins: tuple[Plugin, ...] = ()
+    #: A protocol trial's own schedule and warm-up (None: the sweep's for the optimizer).
+    schedule: str | None = None
+    warmup: int | None = None
 
     @property
     def run_config(self) -> RunConfig:
         """The run as every command builds it (:mod:`optimlab.experiments.run`)."""
         schedule, warmup = self.sweep.schedule_of(self.optimizer)
+        schedule = schedule if self.schedule is None else self.schedule
+        warmup = warmup if self.warmup is None else self.warmup
         return RunConfig(
             optimizer=self.optimizer, lr=self.lr, seed=self.seed,
             epochs=self.sweep.epochs, batch_size=self.sweep.batch_size,
@@ -434,4 +532,7 @@ def _toml_value(value: Any) -> str:
         return json.dumps(value)
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        pairs = (f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items())
+        return "{" + ", ".join(pairs) + "}"
     raise ValueError(f"cannot write {value!r} to TOML (a schedule object? use schedule = ...)")

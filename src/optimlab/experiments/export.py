@@ -9,6 +9,9 @@ is an empty field. ``fmt="json"`` writes ``runs.json`` and ``epochs.json``
 instead: lists of records, NULL as ``null``, and the JSON columns
 ``hyperparameters`` and ``config`` decoded.
 
+A tuning protocol's sweep adds ``trials.<fmt>``: which run is trial ``trial`` of
+study ``study`` of each optimizer, with its rate, seed, hyperparameters and status.
+
 Both formats add the verdicts of every pair of optimizers
 (:mod:`optimlab.experiments.sweep_verdicts`): ``verdicts.csv`` has a row per
 comparison (the interval as ``ci_low`` and ``ci_high``, and the options that
@@ -44,7 +47,13 @@ def _queries(store: Store) -> dict[str, str]:
     """The two tables' queries; a test column that an older store lacks reads as NULL."""
     have = set(store.epoch_columns())
     columns = ", ".join(f"e.{c}" if c in have else f"NULL AS {c}" for c in EPOCHS)
+    trials = {
+        "trials": "SELECT t.optimizer, t.study, t.trial, t.run_id, r.lr, r.seed, "
+        "r.hyperparameters, r.status FROM trials t JOIN runs r USING (run_id) "
+        "ORDER BY t.optimizer, t.study, t.trial"
+    } if store.trials() else {}  # fmt: skip
     return {
+        **trials,
         "runs": "SELECT * FROM runs ORDER BY optimizer, lr, seed, run_id",
         "epochs": (
             f"SELECT e.run_id, r.optimizer, r.lr, r.seed, {columns} FROM epochs e "
@@ -70,7 +79,7 @@ def export(out_dir: str | os.PathLike[str], fmt: str = "csv", **options: Any) ->
     Returns
     -------
     list of Path
-        The files written (atomically): runs, epochs, verdicts.
+        The files written (atomically): trials (a protocol's), runs, epochs, verdicts.
     """
     if fmt not in FORMATS:
         raise ValueError(f"export: fmt must be one of {', '.join(FORMATS)}; received fmt={fmt!r}")

@@ -28,6 +28,14 @@ from optimlab.experiments.analysis import (
     tuned,
 )
 from optimlab.experiments.metric import Metric
+from optimlab.experiments.protocol_report import (
+    BEST_OF_K,
+    ProtocolSummary,
+    best_of_k_caption,
+    plot_best_of_k,
+    protocol_blocks,
+    protocol_summary,
+)
 from optimlab.experiments.store import Store
 from optimlab.experiments.sweep_plots import plot_sweep
 from optimlab.experiments.sweep_verdicts import (
@@ -54,6 +62,7 @@ FIGURE_TITLES = {
     "val_loss.png": "Validation loss at each optimizer's tuned rate",
     "lr_sensitivity.png": "The final validation value against the learning rate",
     "time.png": "Training loss against wall-clock time",
+    BEST_OF_K: "Expected best validation value after k trials",
 }
 CSS = (
     "body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#222}"
@@ -95,11 +104,17 @@ def write_report(
         cells = summarize(store)
         verdicts = store_verdicts(store, metric=metric, rope=rope, confidence=confidence)
         out.mkdir(parents=True, exist_ok=True)
+        protocol = protocol_summary(store, cells)
         figures = plot_sweep(store, out, cells=cells) + plot_verdicts(verdicts, out)
+        if protocol is not None:
+            colors = {name: f"C{i % 10}" for i, name in enumerate(sorted(protocol.choices))}
+            best = plot_best_of_k(protocol, out, colors)
+            figures += [best] if best is not None else []
         runs = store.runs()
         invocations = [dict(r) for r in store.db.execute("SELECT * FROM invocations ORDER BY id")]
     write_verdicts(verdicts, out / "verdicts.json")
-    blocks = report_blocks(settings, runs, cells, invocations, [f.name for f in figures], verdicts)
+    blocks = report_blocks(settings, runs, cells, invocations, [f.name for f in figures], verdicts,
+                           protocol)  # fmt: skip
     md_path, html_path = out / "report.md", out / "report.html"
     atomic_write(md_path, lambda f: f.write(to_markdown(blocks)))
     atomic_write(html_path, lambda f: f.write(to_html(blocks, out)))
@@ -114,17 +129,23 @@ def report_blocks(
     invocations: Sequence[Mapping[str, Any]],
     figures: Sequence[str],
     verdicts: SweepVerdicts | None = None,
+    protocol: ProtocolSummary | None = None,
 ) -> list[Block]:
     """The report as blocks: ``("h", level, text)``, ``("p", text)``, ``("ul", items)``,
     ``("table", headers, rows)``, ``("img", title, file name)``, ``("matrix", names,
-    grid)`` (a verdict matrix, coloured in the HTML)."""
+    grid)`` (a verdict matrix, coloured in the HTML). ``protocol``: a tuning protocol's
+    sweep (:func:`~optimlab.experiments.protocol_report.protocol_summary`), whose trials
+    and tuned configurations replace the grid's tables."""
     problem = settings.get("problem") or _values(r["problem"] for r in runs)
     choices = tuned(cells)
     metric = cells[0].metric if cells else Metric.from_settings(settings)
     blocks: list[Block] = [("h", 1, f"Sweep report: {problem}")]
-    blocks += _configuration(settings, runs, choices, invocations, metric)
-    blocks += _tables(cells, choices, metric)
-    blocks += _tuning(settings, choices, metric)
+    blocks += _configuration(settings, runs, choices, invocations, metric, protocol is None)
+    if protocol is None:
+        blocks += _tables(cells, choices, metric)
+        blocks += _tuning(settings, choices, metric)
+    else:
+        blocks += protocol_blocks(protocol, cells)
     blocks += _verdicts(verdicts, figures)
     blocks += _problems(runs, cells, metric)
     blocks.append(("h", 2, "Figures"))
@@ -136,11 +157,11 @@ def report_blocks(
             "later epochs average the seeds that reached them.",
         )
     )
-    blocks += [
-        ("img", FIGURE_TITLES.get(name, name), name)
-        for name in figures
-        if not name.startswith("verdicts")
-    ]
+    for name in figures:
+        if not name.startswith("verdicts"):
+            blocks.append(("img", FIGURE_TITLES.get(name, name), name))
+        if name == BEST_OF_K and protocol is not None:
+            blocks.append(("p", best_of_k_caption(protocol)))
     return blocks
 
 
@@ -150,6 +171,7 @@ def _configuration(
     choices: Mapping[str, TunedChoice],
     invocations: Sequence[Mapping[str, Any]],
     metric: Metric,
+    grid: bool = True,
 ) -> list[Block]:
     configs = [run_config(r) for r in runs]
     counts = {s: sum(r["status"] == s for r in runs) for s in ("pending", "running")}
@@ -159,6 +181,7 @@ def _configuration(
         *(
             f"Grid of {name}: {', '.join(f'{lr:g}' for lr in c.grid)}"
             for name, c in choices.items()
+            if grid
         ),
         f"Seeds: {_values(r['seed'] for r in runs)}",
         f"Epochs: {_values(r['epochs'] for r in runs)}",
@@ -180,7 +203,7 @@ def _configuration(
         items.append(
             f"Command line: `{' '.join(command) if isinstance(command, list) else command}`"
         )
-    for name in choices:
+    for name in choices if grid else ():  # a protocol's: in its trials table
         hps = _values(r["hyperparameters"] for r in runs if r["optimizer"] == name)
         items.append(f"Hyperparameters of {name}: {hps}")
     blocks: list[Block] = [("h", 2, "Configuration"), ("ul", items)]

@@ -15,6 +15,9 @@ Tables
     versions, the platform, the command line, when.
 ``settings``
     Key-value facts of the sweep, e.g. the problem it belongs to.
+``trials``
+    A tuning protocol's trials (:mod:`optimlab.experiments.protocol`): which run
+    is trial ``trial`` of study ``study`` of an ``optimizer``. Empty for a grid.
 
 Only the coordinating process writes; workers return their results to it.
 """
@@ -90,6 +93,13 @@ CREATE TABLE IF NOT EXISTS invocations (
 CREATE TABLE IF NOT EXISTS settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trials (
+    optimizer TEXT NOT NULL,
+    study INTEGER NOT NULL CHECK (study >= 0),
+    trial INTEGER NOT NULL CHECK (trial >= 0),
+    run_id TEXT NOT NULL REFERENCES runs(run_id),
+    PRIMARY KEY (optimizer, study, trial)
 );
 """
 
@@ -227,6 +237,26 @@ class Store:
                     " ".join(command_line),
                 ),
             )
+
+    # -- trials ----------------------------------------------------------------------
+    def add_trials(self, rows: Iterable[tuple[str, int, int, str]]) -> None:
+        """Record ``(optimizer, study, trial, run_id)`` rows (runs already added); a trial
+        already recorded keeps its run."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO trials (optimizer, study, trial, run_id) "
+                "VALUES (?, ?, ?, ?)",
+                list(rows),
+            )
+
+    def trials(self) -> list[dict[str, Any]]:
+        """Every recorded trial, by optimizer, study and trial (none in a store from
+        before protocols, which has no such table)."""
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
+        if "trials" not in tables:
+            return []
+        query = "SELECT * FROM trials ORDER BY optimizer, study, trial"
+        return [dict(r) for r in self.db.execute(query)]
 
     # -- runs ------------------------------------------------------------------------
     def add_runs(self, runs: Iterable[Mapping[str, Any]]) -> int:

@@ -18,8 +18,8 @@ import json
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,8 @@ from optimlab.experiments.lock import SweepLock
 from optimlab.experiments.metric import Metric
 from optimlab.experiments.plugins import sources
 from optimlab.experiments.problems import PROBLEMS, Problem
+from optimlab.experiments.protocol import Plan, finals_of, space_record, trials_of
+from optimlab.experiments.protocol_results import choose
 from optimlab.experiments.runner import run_epoch
 from optimlab.experiments.store import Store
 from optimlab.io import atomic_write, ensure_writable_dir
@@ -154,39 +156,73 @@ def run_sweep(
     Everything that can be checked is checked before anything is written: a
     bad configuration or ``--dask`` address, an unreachable scheduler, a
     damaged database, one that holds another problem, or one whose runs differ
-    from this sweep's in a setting besides optimizer, rate and seed raise
-    ``ValueError`` and leave ``out`` as it was. One coordinator per ``out`` at a
-    time (:class:`~optimlab.experiments.lock.SweepLock`).
+    from this sweep's in a setting besides optimizer, rate and seed (a
+    protocol's: besides the searched hyperparameters) raise ``ValueError`` and
+    leave ``out`` as it was. One coordinator per ``out`` at a time
+    (:class:`~optimlab.experiments.lock.SweepLock`).
     """
-    config.validate()
+    return run_sweeps([(config, out)], workers=workers, dask=dask, progress=progress,
+                      command_line=command_line)[0]  # fmt: skip
+
+
+def run_sweeps(
+    sweeps: Sequence[tuple[SweepConfig, str | os.PathLike[str]]],
+    *,
+    workers: int | None = None,
+    dask: str | None = None,
+    progress: bool | None = None,
+    command_line: Sequence[str] = (),
+) -> list[SweepOutcome]:
+    """Run several sweeps (each into its own folder and store) on one pool of workers:
+    what ``optimlab benchmark`` does with a suite's problems. Every sweep is checked
+    before any is written; the outcomes come back in the order given."""
     if workers is not None and (isinstance(workers, bool) or workers < 1):
         raise ValueError(f"compare: --workers must be >= 1; received {workers!r}")
     local_dask = check_dask_address(dask)
-    specs = config.runs()
-    out = Path(out)
+    checked = [(config, Path(out), precheck(config, Path(out))) for config, out in sweeps]
+    remote = None if dask is None or local_dask else DaskWorkers(dask)  # reachable?
+    finished = False
+    try:
+        with ExitStack() as stack:
+            jobs = []
+            for config, out, specs in checked:
+                out = ensure_writable_dir(out)
+                stack.enter_context(SweepLock(out))
+                remove_temporaries(out)
+                store = Store(out / "results.db")
+                stack.callback(store.close)
+                store.claim_problem(config.problem)
+                jobs.append(SweepJob(config, specs, out, store, command_line))
+            bar = stack.enter_context(tqdm(
+                total=sum(job.planned for job in jobs), desc="runs", unit="run",
+                disable=None if progress is None else not progress,
+            ))  # fmt: skip
+            for job in jobs:
+                job.bar = bar
+                job.start()
+            _coordinate(jobs, workers, dask, remote)
+        finished = True
+        return [job.outcome for job in jobs]
+    finally:
+        if remote is not None:
+            remote.close(abort=not finished)
+
+
+def precheck(config: SweepConfig, out: Path) -> list[RunSpec]:
+    """Validate ``config`` and compare it with what ``out`` holds (reading only); the
+    sweep's first-stage runs (a grid's runs, a protocol's trials)."""
+    config.validate()
+    plan = config.plan()
+    specs = config.runs() if plan is None else [t.spec for t in trials_of(config, plan)]
     database = out / "results.db"
     if database.exists():
         with Store(database, readonly=True) as existing:
             existing.check_problem(config.problem)
-            check_same_settings(existing, specs)
-    remote = None if dask is None or local_dask else DaskWorkers(dask)  # reachable?
-    finished = False
-    try:
-        out = ensure_writable_dir(out)
-        with SweepLock(out):
-            remove_temporaries(out)
-            store = Store(database)
-            try:
-                store.claim_problem(config.problem)
-                outcome = _run(config, specs, out, store, workers, dask, remote, progress,
-                               command_line)  # fmt: skip
-            finally:
-                store.close()
-        finished = True
-        return outcome
-    finally:
-        if remote is not None:
-            remote.close(abort=not finished)
+            if plan is None:
+                check_same_settings(existing, specs)
+            else:
+                check_same_protocol(existing, config, plan)
+    return specs
 
 
 def check_dask_address(dask: str | None) -> bool:
@@ -205,6 +241,11 @@ def check_same_settings(store: Store, specs: Sequence[RunSpec]) -> None:
     """``ValueError`` if a stored run has this sweep's optimizer, rate and seed but another
     configuration (other epochs, hyperparameters, schedule, batch size, train subset...):
     the analysis would pool the two as seeds of one cell."""
+    if store.setting("protocol") is not None:
+        raise ValueError(
+            f"compare: {store.path} holds a tuning protocol's trials (--budget / --protocol); "
+            "a learning-rate grid goes into a new --out. Nothing was changed."
+        )
     stored = {(r["optimizer"], float(r["lr"]), int(r["seed"])): r for r in store.runs()}
     clashes = []
     for spec in specs:
@@ -214,18 +255,46 @@ def check_same_settings(store: Store, specs: Sequence[RunSpec]) -> None:
     if not clashes:
         return
     spec, old = clashes[0]
-    new = spec.config
-    keys = sorted(set(old) | set(new))
-    differ = [k for k in keys if old.get(k) != new.get(k)]
-    said = "; ".join(
-        f"{k}: stored {json.dumps(old.get(k))}, asked {json.dumps(new.get(k))}" for k in differ
-    )
+    said = _differences(old, spec.config)
     raise ValueError(
         f"compare: {store.path} already holds {spec.optimizer} at lr={spec.lr:g}, seed "
         f"{spec.seed} with other settings ({said}), and {len(clashes) - 1} more such run(s). "
         "The runs of one sweep differ only in optimizer, learning rate and seed: give the "
         "stored settings, or start a new --out. Nothing was changed."
     )
+
+
+def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    keys = sorted(set(old) | set(new))
+    return "; ".join(
+        f"{k}: stored {json.dumps(old.get(k))}, asked {json.dumps(new.get(k))}"
+        for k in keys
+        if old.get(k) != new.get(k)
+    )
+
+
+def check_same_protocol(store: Store, config: SweepConfig, plan: Plan) -> None:
+    """``ValueError`` if ``store`` holds a grid sweep, or a trial of this protocol as
+    another configuration (another search space, search seed, sequence or setting):
+    its numbers would be scored as this sweep's trial. A larger or smaller budget, or
+    other final seeds, are fine: the trials already run are reused."""
+    if store.runs() and store.setting("protocol") is None:
+        raise ValueError(
+            f"compare: {store.path} holds a grid sweep (learning rates x seeds); a tuning "
+            "protocol (--budget / --protocol) goes into a new --out. Nothing was changed."
+        )
+    planned = {(t.optimizer, t.study, t.trial): t.spec for t in trials_of(config, plan)}
+    for row in store.trials():
+        spec = planned.get((row["optimizer"], int(row["study"]), int(row["trial"])))
+        if spec is None or spec.run_id == row["run_id"]:
+            continue
+        old = json.loads(store.run(row["run_id"])["config"])
+        raise ValueError(
+            f"compare: {store.path} holds trial {row['trial']} of {row['optimizer']} (study "
+            f"{row['study']}) as another configuration ({_differences(old, spec.config)}): the "
+            "search space, search seed, sequence or a sweep setting changed. Give the stored "
+            "settings (OUT/config.toml), or start a new --out. Nothing was changed."
+        )
 
 
 def problem_classes(problem: Problem) -> int | None:
@@ -243,102 +312,191 @@ def remove_temporaries(out: Path) -> None:
                 pass
 
 
-def _run(
-    config: SweepConfig, specs: list[RunSpec], out: Path, store: Store, workers: int | None,
-    dask: str | None, remote: Any, progress: bool | None, command_line: Sequence[str],
-) -> SweepOutcome:  # fmt: skip
-    problem = PROBLEMS.get(config.problem)
-    store.record_invocation(command_line)  # the store first: if it cannot be written,
-    # config.toml stays as it was
-    num_classes = problem_classes(problem)
-    metric = Metric.of_problem(problem, num_classes, config.effective_target())
-    store.set_settings({
-        "num_classes": num_classes,
-        **({"target_accuracy": metric.target} if metric.is_accuracy else {}),
-        **metric.settings(),
-        "tune": config.tune,
-        "command": " ".join(command_line),
-    })  # fmt: skip
-    texts = sources(specs[0].plugins) if specs else {}  # shipped with every epoch
-    store.add_runs(spec.row() for spec in specs)
-    config.write(out / "config.toml")
-    checkpoints = out / "checkpoints"
-    checkpoints.mkdir(exist_ok=True)
-    outcome = SweepOutcome(out=out, total=len(specs))
+class SweepJob:
+    """One sweep's coordinator: its store, its stages of runs, its outcome.
 
-    def finished(spec: RunSpec, status: str, error: str | None = None) -> None:
+    A grid sweep has one stage (its runs). A protocol has two: the trials, then,
+    once every trial has ended, the chosen configuration at the final seeds.
+    """
+
+    def __init__(self, config: SweepConfig, specs: list[RunSpec], out: Path, store: Store,
+                 command_line: Sequence[str]) -> None:  # fmt: skip
+        self.config, self.out, self.store = config, out, store
+        self.plan = config.plan()
+        self.first = specs
+        self.command_line = command_line
+        self.checkpoints = out / "checkpoints"
+        finals = len(config.optimizers) * len(self.plan.final_seeds) if self.plan else 0
+        self.planned = len(specs) + finals
+        self.outcome = SweepOutcome(out=out, total=0)
+        self.stage = 0
+        self.seen: set[str] = set()
+        self.bar: Any = None
+        self.texts: dict[str, str] = {}
+        self.in_flight = 0
+
+    def start(self) -> None:
+        """Record the invocation and the settings; write ``config.toml``."""
+        config, store = self.config, self.store
+        problem = PROBLEMS.get(config.problem)
+        store.record_invocation(self.command_line)  # the store first: if it cannot be
+        # written, config.toml stays as it was
+        num_classes = problem_classes(problem)
+        metric = Metric.of_problem(problem, num_classes, config.effective_target())
+        self.metric = metric
+        settings = {
+            "num_classes": num_classes,
+            **({"target_accuracy": metric.target} if metric.is_accuracy else {}),
+            **metric.settings(),
+            "tune": config.tune or self.plan is not None,
+            "command": " ".join(self.command_line),
+        }
+        if self.plan is not None:
+            settings["protocol"] = self.plan.record()
+            settings["search_spaces"] = space_record(config)
+        store.set_settings(settings)
+        self.texts = sources(self.first[0].plugins) if self.first else {}
+        config.write(self.out / "config.toml")
+        self.checkpoints.mkdir(exist_ok=True)
+
+    def next_stage(self) -> list[tuple[RunSpec, bytes | None]] | None:
+        """The unfinished runs of the next stage (registered, recovered from checkpoints);
+        ``None`` when there is no stage left."""
+        self.stage += 1
+        if self.stage == 1:
+            specs = self.first
+            if self.plan is not None:
+                trials = trials_of(self.config, self.plan)
+                self.store.add_runs(spec.row() for spec in specs)
+                self.store.add_trials((t.optimizer, t.study, t.trial, t.spec.run_id)
+                                      for t in trials)  # fmt: skip
+                self.trials = trials
+        elif self.stage == 2 and self.plan is not None:
+            specs = self._finals()
+            fresh = len({s.run_id for s in specs} - self.seen)
+            unplanned = len(self.config.optimizers) * len(self.plan.final_seeds) - fresh
+            if self.bar is not None and unplanned > 0:
+                self.bar.total -= unplanned
+                self.bar.refresh()
+        else:
+            return None
+        self.store.add_runs(spec.row() for spec in specs)
+        todo = []
+        for spec in specs:
+            if spec.run_id in self.seen:
+                continue
+            self.seen.add(spec.run_id)
+            self.outcome.total += 1
+            row = self.store.run(spec.run_id)
+            if row["status"] in ("done", "diverged"):
+                self.finished(spec, row["status"])
+                continue
+            saved = _own_checkpoint(self.checkpoints / f"{spec.run_id}.npz", spec, self.bar)
+            if saved is not None:
+                status = _recover(self.store, spec, saved)
+                if status in ("done", "diverged"):
+                    self.finished(spec, status)
+                    continue
+            todo.append((spec, saved))
+        return todo
+
+    def _finals(self) -> list[RunSpec]:
+        """The chosen trial of every optimizer at the final seeds."""
+        from optimlab.experiments.analysis import summarize_run
+
+        by_run: dict[str, list[dict[str, Any]]] = {}
+        for row in self.store.epochs():
+            by_run.setdefault(row["run_id"], []).append(row)
+        summaries = {
+            r["run_id"]: summarize_run(r, by_run.get(r["run_id"], []), None, None, self.metric)
+            for r in self.store.runs()
+        }
+        choices = choose(self.plan, self.store.trials(), summaries, self.metric.sign())
+        by_id = {t.spec.run_id: t.spec for t in self.trials}
+        chosen = {
+            name: by_id[choices[name].chosen.run_id]
+            for name in self.config.optimizers
+            if name in choices and choices[name].chosen is not None
+        }
+        return finals_of(self.plan, chosen)
+
+    def finished(self, spec: RunSpec, status: str, error: str | None = None) -> None:
+        outcome = self.outcome
         {"done": outcome.done, "diverged": outcome.diverged}.get(status, []).append(spec.run_id)
         if status == "failed":
             outcome.failed.append((spec.run_id, error or ""))
-        bar.update(1)
+        if self.bar is not None:
+            if self.bar.n >= self.bar.total:
+                self.bar.total += 1
+            self.bar.update(1)
 
-    todo: list[tuple[RunSpec, bytes | None]] = []
-    with tqdm(
-        total=len(specs),
-        desc="runs",
-        unit="run",
-        disable=None if progress is None else not progress,
-    ) as bar:
-        for spec in specs:
-            row = store.run(spec.run_id)
-            if row["status"] in ("done", "diverged"):
-                finished(spec, row["status"])
-                continue
-            saved = _own_checkpoint(checkpoints / f"{spec.run_id}.npz", spec, bar)
-            if saved is not None:
-                status = _recover(store, spec, saved)
-                if status in ("done", "diverged"):
-                    finished(spec, status)
-                    continue
-            todo.append((spec, saved))
-        if todo:
+
+def _coordinate(jobs: list[SweepJob], workers: int | None, dask: str | None,
+                remote: Any) -> None:  # fmt: skip
+    """Keep every unfinished run's next epoch in flight until every stage of every sweep
+    has ended; a sweep's next stage starts when its last run of a stage ends."""
+    pool = None
+    in_flight: dict[Any, tuple[SweepJob, RunSpec]] = {}
+
+    def submit(job: SweepJob, spec: RunSpec, saved: bytes | None) -> None:
+        nonlocal pool
+        if pool is None:
             n = workers or os.cpu_count() or 1
             if remote is not None:
-                pool = remote  # closed by run_sweep
+                pool = remote  # closed by run_sweeps
             else:
-                pool = DaskWorkers(dask) if dask else LocalWorkers(min(n, len(todo)))
-            try:
-                _drive(pool, todo, store, checkpoints, finished, texts)
-            except BaseException:  # a signal (KeyboardInterrupt, Terminated) or a crash
-                if pool is not remote:
-                    pool.close(abort=True)
-                raise
-            if pool is not remote:
-                pool.close()
-    return outcome
+                size = min(n, max(1, sum(j.planned for j in jobs)))
+                pool = DaskWorkers(dask) if dask else LocalWorkers(size)
+        job.in_flight += 1
+        in_flight[pool.submit(run_epoch, spec.config, saved, job.texts)] = (job, spec)
+
+    def advance(job: SweepJob) -> None:
+        while job.in_flight == 0:
+            todo = job.next_stage()
+            if todo is None:
+                return
+            for spec, saved in todo:
+                job.store.set_status(spec.run_id, "running")
+                submit(job, spec, saved)
+
+    try:
+        for job in jobs:
+            advance(job)
+        while in_flight:
+            for future in pool.wait_any(set(in_flight)):
+                job, spec = in_flight.pop(future)
+                job.in_flight -= 1
+                _handle(job, spec, future, submit)
+                advance(job)
+    except BaseException:  # a signal (KeyboardInterrupt, Terminated) or a crash
+        if pool is not None and pool is not remote:
+            pool.close(abort=True)
+        raise
+    if pool is not None and pool is not remote:
+        pool.close()
 
 
-def _drive(
-    pool: Any, todo: list, store: Store, checkpoints: Path, finished: Callable,
-    texts: dict[str, str],
-) -> None:  # fmt: skip
-    """Keep every unfinished run's next epoch in flight until all runs end."""
-    in_flight: dict[Any, RunSpec] = {}
-    for spec, saved in todo:
-        store.set_status(spec.run_id, "running")
-        in_flight[pool.submit(run_epoch, spec.config, saved, texts)] = spec
-    while in_flight:
-        for future in pool.wait_any(set(in_flight)):
-            spec = in_flight.pop(future)
-            try:
-                result = future.result()
-            except Exception as exc:  # the run failed; the sweep goes on
-                message = f"{type(exc).__name__}: {exc}"
-                store.set_status(spec.run_id, "failed", error=message)
-                finished(spec, "failed", message)
-                continue
-            status = result["status"]
-            if status == "running":  # the worker need not wait for the disk
-                in_flight[pool.submit(run_epoch, spec.config, result["checkpoint"], texts)] = spec
-            # Checkpoint first, then the rows: a crash in between is repaired on resume.
-            atomic_write(
-                checkpoints / f"{spec.run_id}.npz",
-                lambda f, data=result["checkpoint"]: f.write(data),
-                binary=True,
-            )
-            store.record(spec.run_id, result["epochs"], status, result["seconds"])
-            if status != "running":
-                finished(spec, status)
+def _handle(job: SweepJob, spec: RunSpec, future: Any, submit: Callable) -> None:
+    """Store an epoch that came back (checkpoint first, then the rows), or the error."""
+    try:
+        result = future.result()
+    except Exception as exc:  # the run failed; the sweep goes on
+        message = f"{type(exc).__name__}: {exc}"
+        job.store.set_status(spec.run_id, "failed", error=message)
+        job.finished(spec, "failed", message)
+        return
+    status = result["status"]
+    if status == "running":  # the worker need not wait for the disk
+        submit(job, spec, result["checkpoint"])
+    # Checkpoint first, then the rows: a crash in between is repaired on resume.
+    atomic_write(
+        job.checkpoints / f"{spec.run_id}.npz",
+        lambda f, data=result["checkpoint"]: f.write(data),
+        binary=True,
+    )
+    job.store.record(spec.run_id, result["epochs"], status, result["seconds"])
+    if status != "running":
+        job.finished(spec, status)
 
 
 def _recover(store: Store, spec: RunSpec, saved: bytes) -> str:

@@ -156,14 +156,18 @@ def _sensitivity(
         if not own:
             continue
         x = [c.lr for c in own]
-        ax.plot(x, [c.final_val.mean for c in own], marker="o", color=colors[name], label=name)
-        ax.fill_between(
-            x,
-            [c.final_val.min for c in own],
-            [c.final_val.max for c in own],
-            color=colors[name],
-            alpha=0.2,
-        )
+        # A protocol's trials differ in more than the rate: points, not a curve through them.
+        trials = own[0].protocol is not None
+        ax.plot(x, [c.final_val.mean for c in own], marker="o", color=colors[name], label=name,
+                linestyle="none" if trials else "-")  # fmt: skip
+        if not trials:
+            ax.fill_between(
+                x,
+                [c.final_val.min for c in own],
+                [c.final_val.max for c in own],
+                color=colors[name],
+                alpha=0.2,
+            )
         if choice.cell is not None:
             ax.plot(
                 choice.lr,

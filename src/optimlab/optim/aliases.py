@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from optimlab.optim import search
 from optimlab.optim import spec as checks
 from optimlab.optim.base import Chain, chain
 from optimlab.optim.registry import register
@@ -75,23 +76,33 @@ SGD_CHECKS = {
 }
 TORCH = "torch.optim.{} (torch 2.13)"
 
+# Default search spaces of the tuning protocols (``compare --budget``). The rates span
+# Crowded Valley's Adam range (1e-4 to 1, log-uniform; Schmidt et al., arXiv:2007.01547)
+# shifted down a decade for the adaptive methods, whose useful rates sit lower; beta1 and
+# beta2 in Crowded Valley's ranges ([0.5, 0.999], [0.8, 0.999]), drawn log-uniformly in
+# 1 - beta as AlgoPerf does.
+SGD_SEARCH = {"lr": search.log(1e-4, 1.0)}
+MOMENTUM_SEARCH = {**SGD_SEARCH, "momentum": search.uniform(0.5, 0.999)}
+BETAS_SEARCH = (search.log1m(0.5, 0.999), search.log1m(0.8, 0.999))
+ADAM_SEARCH = {"lr": search.log(1e-5, 1e-1), "betas": BETAS_SEARCH}
+
 
 def _register_sgd_family() -> None:
     base = {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "nesterov": False, "weight_decay": 0.0}
     register(
-        "sgd", _sgd, defaults=base, checks=SGD_CHECKS, momentum="momentum",
+        "sgd", _sgd, defaults=base, checks=SGD_CHECKS, momentum="momentum", search=SGD_SEARCH,
         cross_checks=_sgd_cross_checks, reference=TORCH.format("SGD"),
         paper="Robbins and Monro, 'A Stochastic Approximation Method', 1951",
     )  # fmt: skip
     register(
         "momentum", _sgd, defaults={**base, "momentum": 0.9}, checks=SGD_CHECKS,
-        momentum="momentum", cross_checks=_sgd_cross_checks,
+        momentum="momentum", search=MOMENTUM_SEARCH, cross_checks=_sgd_cross_checks,
         reference=TORCH.format("SGD") + " with momentum=0.9",
         paper="Polyak, 'Some methods of speeding up the convergence of iteration methods', 1964",
     )  # fmt: skip
     register(
         "nesterov", _sgd, defaults={**base, "momentum": 0.9, "nesterov": True}, checks=SGD_CHECKS,
-        momentum="momentum", cross_checks=_sgd_cross_checks,
+        momentum="momentum", search=MOMENTUM_SEARCH, cross_checks=_sgd_cross_checks,
         reference=TORCH.format("SGD") + " with momentum=0.9, nesterov=True",
         paper="Sutskever, Martens, Dahl and Hinton, 'On the importance of initialization and "
         "momentum in deep learning', ICML 2013",
@@ -297,12 +308,14 @@ def _register_classics() -> None:
     adam = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0}
     register(
         "adam", _adam, defaults={**adam, "amsgrad": False}, checks=ADAM_CHECKS, momentum="betas",
+        search=ADAM_SEARCH,
         reference=TORCH.format("Adam"),
         paper="Kingma and Ba, 'Adam: A Method for Stochastic Optimization', arXiv:1412.6980",
     )  # fmt: skip
     register(
         "qhadam", _qhadam, defaults={**adam, "nus": (1.0, 1.0)},
         checks={**ADAM_CHECKS, "nus": checks.NUS2}, momentum="betas",
+        search={**ADAM_SEARCH, "nus": (search.uniform(0.5, 1.0), 1.0)},
         reference="qhoptim.pyt.QHAdam (qhoptim 1.1)", decoupled_weight_decay=0.0,
         paper="Ma and Yarats, 'Quasi-hyperbolic momentum and Adam for deep learning', "
         "arXiv:1810.06801",
@@ -312,22 +325,26 @@ def _register_classics() -> None:
         checks={"lr": checks.nonnegative, "momentum": checks.unit, "nu": checks.closed_unit,
                 "weight_decay": checks.nonnegative},
         momentum="momentum", reference="qhoptim.pyt.QHM (qhoptim 1.1)",
+        search={**SGD_SEARCH, "momentum": search.log1m(0.9, 0.9999),
+                "nu": search.uniform(0.5, 1.0)},
         paper="Ma and Yarats, 'Quasi-hyperbolic momentum and Adam for deep learning', "
         "arXiv:1810.06801",
     )  # fmt: skip
     register(
         "adamax", _adamax, defaults={**adam, "lr": 2e-3}, checks=ADAM_CHECKS, momentum="betas",
+        search=ADAM_SEARCH,
         reference=TORCH.format("Adamax"),
         paper="Kingma and Ba, arXiv:1412.6980, section 7.1",
     )  # fmt: skip
     register(
         "nadam", _nadam, defaults={**adam, "lr": 2e-3, "momentum_decay": 4e-3},
-        checks={**ADAM_CHECKS, "momentum_decay": checks.nonnegative},
+        checks={**ADAM_CHECKS, "momentum_decay": checks.nonnegative}, search=ADAM_SEARCH,
         reference=TORCH.format("NAdam"), decoupled_weight_decay=0.0,
         paper="Dozat, 'Incorporating Nesterov Momentum into Adam', ICLR 2016 workshop",
     )  # fmt: skip
     register(
         "radam", _radam, defaults=adam, checks=ADAM_CHECKS, reference=TORCH.format("RAdam"),
+        search=ADAM_SEARCH,
         decoupled_weight_decay=0.0,
         paper="Liu et al., 'On the Variance of the Adaptive Learning Rate and Beyond', "
         "arXiv:1908.03265",
@@ -339,7 +356,7 @@ def _register_classics() -> None:
         checks={"lr": checks.nonnegative, "lr_decay": checks.nonnegative,
                 "weight_decay": checks.nonnegative,
                 "initial_accumulator_value": checks.nonnegative, "eps": checks.positive},
-        reference=TORCH.format("Adagrad"),
+        reference=TORCH.format("Adagrad"), search={"lr": search.log(1e-4, 1.0)},
         paper="Duchi, Hazan and Singer, 'Adaptive Subgradient Methods for Online Learning and "
         "Stochastic Optimization', JMLR 12, 2011",
     )  # fmt: skip
@@ -351,6 +368,7 @@ def _register_classics() -> None:
                 "weight_decay": checks.nonnegative, "momentum": checks.unit,
                 "centered": checks.boolean},
         momentum="momentum", reference=TORCH.format("RMSprop"),
+        search={"lr": search.log(1e-5, 1e-1), "alpha": search.log1m(0.8, 0.999)},
         paper="Tieleman and Hinton, 'Lecture 6.5 - RMSProp', Coursera, 2012; "
         "Graves, arXiv:1308.0850 (centered)",
     )  # fmt: skip
@@ -360,6 +378,7 @@ def _register_classics() -> None:
         checks={"lr": checks.nonnegative, "rho": checks.unit, "eps": checks.positive,
                 "weight_decay": checks.nonnegative},
         reference=TORCH.format("Adadelta"),
+        search={"lr": search.log(1e-2, 10.0), "rho": search.log1m(0.5, 0.999)},
         paper="Zeiler, 'ADADELTA: An Adaptive Learning Rate Method', arXiv:1212.5701",
     )  # fmt: skip
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from optimlab.optim import search
 from optimlab.optim import spec as checks
 from optimlab.optim.base import Chain, Transform, chain
 from optimlab.optim.combinators import partition
@@ -423,6 +424,8 @@ def _register() -> None:
                   "weight_decouple": True, "fixed_decay": False},
         checks={"lr": checks.nonnegative, "betas": checks.BETAS2, **DECAY},
         momentum="betas", reference=PO.format("Lion"),
+        search={"lr": search.log(1e-6, 1e-2),
+                "betas": (search.log1m(0.5, 0.99), search.log1m(0.9, 0.999))},
         paper="Chen et al., 'Symbolic Discovery of Optimization Algorithms', arXiv:2302.06675",
     )  # fmt: skip
     register(

@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from optimlab._registry import Registry
+from optimlab.optim import search as search_spaces
 from optimlab.optim import spec as spec_checks
 from optimlab.optim.base import Chain, Transform, chain
 from optimlab.optim.combinators import Lookahead, lookahead
@@ -46,6 +47,7 @@ def register(
     cross_checks: Callable[[str, Mapping[str, Any]], None] | None = None,
     decoupled_weight_decay: float = DEFAULT_DECOUPLED_WEIGHT_DECAY,
     step_counts: str = "parameter",
+    search: Mapping[str, Any] | None = None,
 ) -> OptimizerSpec:
     """Register a new optimizer ``name`` built by ``recipe(**hyperparameters)``.
 
@@ -72,6 +74,11 @@ def register(
         Whether the recipe's step-dependent terms (bias corrections) count each
         parameter's own steps, as ``torch.optim`` does, or the group's, as the
         reference does (see :class:`~optimlab.optim.spec.OptimizerSpec`).
+    search : mapping, optional
+        The default search space of the tuning protocols (``optimlab compare
+        --budget``): name -> dimension of :mod:`optimlab.optim.search` (or its
+        dict form, ``{"log": [1e-5, 1e-1]}``). Default: ``lr`` log-uniform over
+        two decades either side of its default.
 
     Examples
     --------
@@ -100,6 +107,7 @@ def register(
             f"register {name!r}: momentum must be None, 'momentum' or 'betas' and among the "
             f"defaults; received momentum={momentum!r}"
         )
+    space = _search_space(name, defaults, search)
     spec = OptimizerSpec(
         name=name,
         recipe=recipe,
@@ -112,10 +120,28 @@ def register(
         wd_default=decoupled_weight_decay,
         demon_forms="demon_form" in inspect.signature(recipe).parameters,
         step_counts=step_counts,
+        search=space,
     )
     OPTIMIZERS.register(name, spec)
     resolve.cache_clear()
     return spec
+
+
+def _search_space(
+    name: str, defaults: Mapping[str, Any], search: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The registered search space, parsed and checked against the hyperparameters."""
+    if search is None:
+        return search_spaces.default_space(defaults)
+    where = f"register {name!r}: search"
+    space = {k: search_spaces.parse_entry(where, k, v) for k, v in search.items()}
+    for key in space:
+        if key not in defaults:
+            raise ValueError(
+                f"{where} names {key!r}, which is not a hyperparameter of {name!r} "
+                f"(it takes: {', '.join(defaults)})"
+            )
+    return space
 
 
 def _check_signature(name: str, recipe: Callable[..., Transform], defaults: Mapping) -> None:
@@ -170,6 +196,7 @@ def with_decoupled_weight_decay(base: OptimizerSpec) -> OptimizerSpec:
         recipe=recipe,
         defaults={**inner_defaults, "weight_decay": base.wd_default},
         checks={**base.checks, "weight_decay": spec_checks.nonnegative},
+        search={**base.search, "weight_decay": search_spaces.WEIGHT_DECAY},
         reference=base.reference + " with decoupled weight decay",
         doc="",
     )

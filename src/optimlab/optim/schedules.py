@@ -185,15 +185,22 @@ SCHEDULES.register("constant", lambda lr, total: constant(lr))
 SCHEDULES.register("cosine", lambda lr, total: cosine(lr, total))
 SCHEDULES.register("exponential", lambda lr, total: exponential(lr, 0.01 ** (1.0 / total)))
 SCHEDULES.register("step", lambda lr, total: step(lr, max(1, total // 3), 0.1))
+#: AlgoPerf's baseline shape: linear warm-up over the first 5% of the steps, then cosine.
+WARMUP_FRACTION = 0.05
+SCHEDULES.register(
+    "warmup-cosine",
+    lambda lr, total: warmup(cosine(lr, total), max(1, round(WARMUP_FRACTION * total))),
+)
 
 
 def make_lr_schedule(name: str, lr: float, total_steps: int, warmup_steps: int = 0) -> Any:
     """The learning rate ``lr`` under the schedule ``name`` over ``total_steps``.
 
-    ``constant``; ``cosine`` (to 0 at the end); ``exponential`` (to lr/100 at
-    the end); ``step`` (x0.1 after each third). ``warmup_steps > 0`` puts a
-    linear warm-up in front. Returns ``lr`` itself for a constant schedule
-    without warm-up.
+    ``constant``; ``cosine`` (to 0 at the end); ``warmup-cosine`` (linear
+    warm-up over the first 5% of the steps, then cosine: AlgoPerf's baselines);
+    ``exponential`` (to lr/100 at the end); ``step`` (x0.1 after each third).
+    ``warmup_steps > 0`` puts a linear warm-up in front. Returns ``lr`` itself for a
+    constant schedule without warm-up.
     """
     check_nonnegative("schedule", "lr", lr)
     check_positive_int("schedule", "total_steps", total_steps)

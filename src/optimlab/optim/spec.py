@@ -167,6 +167,9 @@ class OptimizerSpec:
         evaluated by the facade at the group's step ``count`` after the
         group's own (Demon: ``betas[0]`` replaced by beta_t); the
         recipe is called with what it returns. ``None``: the values as they are.
+    search : mapping
+        The default search space of a tuning protocol (:mod:`optimlab.optim.search`):
+        hyperparameter name -> dimension; ``lr`` among them.
     step_counts : {"parameter", "group"}
         Whose age drives the bias corrections and other step-dependent terms.
         ``"parameter"`` (``torch.optim``, qhoptim, and optimizers without such
@@ -189,6 +192,7 @@ class OptimizerSpec:
     wd_default: float = 1e-2
     demon_forms: bool = False
     step_counts: str = "parameter"
+    search: Mapping[str, Any] = field(default_factory=dict)
 
     def check(
         self, hyperparameters: Mapping[str, Any], *, horizon: int | None = None
