@@ -21,6 +21,10 @@ def test_optimizers_doc_registers_a_working_optimizer():
     for block in blocks:
         exec(compile(block, "docs/optimizers.md", "exec"), namespace)
     assert {"signum", "signumw", "demon-signum", "lookahead-signum"} <= set(optim.available())
+    from optimlab.optim import search
+
+    assert optim.resolve("signum").search == {
+        "lr": search.log(1e-5, 1e-1), "momentum": search.log1m(0.5, 0.99)}  # fmt: skip
     model, opt = namespace["model"], namespace["opt"]
     before = model.weight.data.copy()
     model.weight.grad = np.ones_like(before)

@@ -149,7 +149,7 @@ def _written(config: SweepConfig, tmp_path) -> str:
         ),
         (
             "[optimizer.adam.search]\nlr = {log = [1e-4, 1e-2]}\nbetas = [{log1m = [0.5, 0.9]}]\n",
-            r"adam: betas must be a tuple of 2 numbers",
+            r"adam's betas is a tuple of 2",
         ),
         (
             "[optimizer.adam.search]\nlr = {log = [1e-4, 1e-2]}\n"
@@ -221,9 +221,15 @@ def test_choose_per_study_and_overall_and_the_median_time():
     for study, values in steps.items():
         for trial, s in enumerate(values):
             run_id = f"r{study}{trial}"
-            rows.append({"optimizer": "adam", "study": study, "trial": trial, "run_id": run_id})
+            rows.append({"optimizer": "adam", "kind": "quasi-random", "study": study,
+                         "trial": trial, "run_id": run_id})  # fmt: skip
             summaries[run_id] = _Summary(0.9 if s else 0.5, s)
-    rows.append({"optimizer": "adam", "study": 0, "trial": 7, "run_id": "beyond"})  # budget 8
+    rows.append(
+        {"optimizer": "adam", "kind": "quasi-random", "study": 0, "trial": 7, "run_id": "beyond"}
+    )  # of a budget of 8: not this plan's
+    rows.append(
+        {"optimizer": "adam", "kind": "defaults", "study": 0, "trial": 0, "run_id": "oneshot"}
+    )  # another kind of trials
     choice = choose(plan, rows, summaries, 1.0)["adam"]
     assert len(choice.trials) == 25 and choice.finished
     assert [b.trial if b else None for b in choice.study_best] == [2, 0, 4, 0, 0]
@@ -311,3 +317,88 @@ def test_a_store_from_before_protocols_has_no_trials(tmp_path):
         assert store.trials() == []
     with Store(db) as store:  # opened for writing: the table is created
         assert store.trials() == []
+
+
+@pytest.mark.parametrize(
+    "toml, message",
+    [
+        (
+            "[optimizer.momentum.search]\nlr = {log = [1e-3, 1e-1]}\n"
+            "momentum = {uniform = [0.5, 1.5]}\n",
+            r"momentum = \{uniform = \[0.5, 1.5\]\} can draw 1.5: momentum: momentum must be in",
+        ),
+        (
+            '[optimizer.momentum.search]\nlr = {choice = [0.1, "x"]}\n',
+            r"lr = \{choice = \[0.1, 'x'\]\} can draw 'x'",
+        ),
+        ("[optimizer.momentum.search]\nlr = {uniform = [0, 0.1]}\n", r"can draw 0.0"),
+        (
+            "[optimizer.momentum.search]\nlr = {log = [1e-3, 1e-1]}\n"
+            "warmup = {uniform = [0, 100]}\n",
+            r"warmup = \{uniform = \[0.0, 100.0\]\} draws "
+            r"steps of warm-up: give \{int = \[a, b\]\}",
+        ),
+        (
+            "[optimizer.adam.search]\nlr = {log = [1e-4, 1e-2]}\nbetas = {log1m = [0.5, 0.9]}\n",
+            r"adam's betas is a tuple of 2 \(default \[0.9, 0.999\]\); give a list of 2",
+        ),
+        (
+            "[optimizer.momentum.search]\nlr = {choice = [0.1, 0.01]}\n"
+            "nesterov = {choice = [true, false]}\n",
+            r"momentum's search space gives 4 distinct configurations in the 6 trials",
+        ),
+    ],
+)
+def test_search_spaces_are_checked_at_their_ends_whatever_is_drawn(tmp_path, toml, message):
+    path = tmp_path / "sweep.toml"
+    path.write_text('problem = "fmnist-mlp"\noptimizers = ["momentum", "adam"]\nbudget = 6\n'
+                    + toml)  # fmt: skip
+    with pytest.raises(ValueError, match=message):
+        SweepConfig.from_toml(path).validate()
+
+
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        (
+            {"protocol": "deepobs", "lrs": [0.1]},
+            r"runs its own grid of 36 rates; received the "
+            r"rates lrs = \[0.1\] for sgd",
+        ),
+        (
+            {
+                "protocol": "crowded-valley",
+                "budget": "one-shot",
+                "per_optimizer": {"sgd": {"search": {"lr": {"log": [1e-3, 1.0]}}}},
+            },
+            r"one-shot budget runs each optimizer's defaults; the search space "
+            r"\[optimizer.sgd.search\] would not be used",
+        ),
+        ({"protocol": "deepobs", "studies": 3}, r"--studies 3 applies to quasi-random trials"),
+        (
+            {"lrs": [0.1], "per_optimizer": {"sgd": {"search": {"lr": {"log": [1e-3, 1.0]}}}}},
+            r"\[optimizer.sgd.search\] is a search space, used by a tuning protocol: give "
+            r"--budget N",
+        ),
+    ],
+)
+def test_settings_a_protocol_would_ignore_are_refused(kw, message):
+    with pytest.raises(ValueError, match=message):
+        sweep(**kw).validate()
+
+
+def test_a_protocol_on_the_command_line_brings_its_own_numbers():
+    from pathlib import Path
+
+    from optimlab.experiments.suite import load_suite
+
+    algoperf = load_suite("quick", {"protocol": "algoperf"})
+    plan = algoperf.sweeps[0].plan()
+    assert (plan.budget, plan.studies, plan.final_seeds) == (5, 5, ())  # not quick's 4 and 3
+    mixed = load_suite("quick", {"protocol": "algoperf", "budget": 2})
+    assert mixed.sweeps[0].plan().budget == 2
+    example = Path(__file__).resolve().parents[2] / "examples" / "benchmark.toml"
+    fewer = load_suite(str(example), {"optimizers": ["sgd", "adam"]})
+    for config in fewer.sweeps:
+        config.validate()  # the file's [optimizer.adamw] and [optimizer.nesterov] are dropped
+        assert set(config.per_optimizer) == {"adam"}

@@ -375,10 +375,19 @@ def _protocol_cells(
     }
     choices = choose(plan, store.trials(), summaries, metric.sign())
     chosen_ids = {c.chosen.run_id for c in choices.values() if c.chosen is not None}
+    # The plan's runs only: its trials, and the chosen configurations at any seed (the
+    # final seeds are picked below); runs of an earlier budget or kind stay out.
+    current = {t.run_id for c in choices.values() for t in c.trials}
+    chosen_configs = {json.dumps(without_seed(r), sort_keys=True)
+                      for r in runs if r["run_id"] in chosen_ids}  # fmt: skip
     groups: dict[tuple[str, float, str], list[RunSummary]] = {}
     configs: dict[tuple[str, float, str], dict[str, Any]] = {}
     chosen_keys = set()
     for r in runs:
+        if r["run_id"] not in current and (
+            json.dumps(without_seed(r), sort_keys=True) not in chosen_configs
+        ):
+            continue
         config = without_seed(r)
         key = (r["optimizer"], float(r["lr"]), json.dumps(config, sort_keys=True))
         groups.setdefault(key, []).append(summaries[r["run_id"]])

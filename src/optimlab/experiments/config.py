@@ -383,6 +383,13 @@ class SweepConfig:
         if self.is_protocol:
             self._validate_protocol()
         else:
+            searched = [n for n, own in self.per_optimizer.items() if "search" in own]
+            if searched:
+                raise ValueError(
+                    f"{self.source or 'compare'}: [optimizer.{searched[0]}.search] is a search "
+                    "space, used by a tuning protocol: give --budget N or --protocol NAME (a "
+                    "grid sweep runs its lrs)"
+                )
             given = [flag for flag, value, default in (
                 ("--final-seeds", self.final_seeds, None), ("--studies", self.studies, None),
                 ("--sequence", self.sequence, "sobol"), ("--search-seed", self.search_seed, 0),
@@ -414,20 +421,27 @@ class SweepConfig:
         return plan_of(self)
 
     def _validate_protocol(self) -> None:
-        """Every trial checked as it will run: names, ranges, schedules, warm-up."""
-        from optimlab.experiments.protocol import trials_of
+        """The protocol's settings, every search space (its dimensions' ends and choices
+        against the optimizer's checks), then every trial as it will run."""
+        from optimlab.experiments.protocol import check_distinct, check_kind, space_of, trials_of
 
         plan = self.plan()
         _positive_ints("final_seeds", list(plan.final_seeds), allow_zero=True)
         _once("--final-seeds", list(plan.final_seeds))
         _positive_ints("search_seed", [self.search_seed], allow_zero=True)
+        check_kind(self, plan)
         for name in self.optimizers:
             own = self.per_optimizer.get(name, {})
             if "lr" in own or "lr" in self.hyperparameters:
                 raise ValueError("compare: the learning rate is drawn from the search space "
                                  "(or fixed with lrs = [x]), not given as lr")  # fmt: skip
-        for trial in trials_of(self, plan):
-            spec, where = trial.spec, f"{trial.optimizer} trial {trial.trial}"
+            if plan.kind == "quasi-random":
+                space_of(self, name)
+        trials = trials_of(self, plan)
+        check_distinct(plan, trials)
+        for trial in trials:
+            spec = trial.spec
+            where = f"{trial.optimizer} study {trial.study} trial {trial.trial}"
             SCHEDULES.get(spec.schedule)
             _positive_ints(f"warmup of {where}", [spec.warmup], allow_zero=True)
             if not (spec.lr > 0 and math.isfinite(spec.lr)):

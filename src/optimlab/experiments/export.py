@@ -10,7 +10,8 @@ instead: lists of records, NULL as ``null``, and the JSON columns
 ``hyperparameters`` and ``config`` decoded.
 
 A tuning protocol's sweep adds ``trials.<fmt>``: which run is trial ``trial`` of
-study ``study`` of each optimizer, with its rate, seed, hyperparameters and status.
+study ``study`` of each optimizer (and of which ``kind``), with its rate, seed,
+hyperparameters and status.
 
 Both formats add the verdicts of every pair of optimizers
 (:mod:`optimlab.experiments.sweep_verdicts`): ``verdicts.csv`` has a row per
@@ -48,9 +49,9 @@ def _queries(store: Store) -> dict[str, str]:
     have = set(store.epoch_columns())
     columns = ", ".join(f"e.{c}" if c in have else f"NULL AS {c}" for c in EPOCHS)
     trials = {
-        "trials": "SELECT t.optimizer, t.study, t.trial, t.run_id, r.lr, r.seed, "
+        "trials": "SELECT t.optimizer, t.kind, t.study, t.trial, t.run_id, r.lr, r.seed, "
         "r.hyperparameters, r.status FROM trials t JOIN runs r USING (run_id) "
-        "ORDER BY t.optimizer, t.study, t.trial"
+        "ORDER BY t.optimizer, t.kind, t.study, t.trial"
     } if store.trials() else {}  # fmt: skip
     return {
         **trials,

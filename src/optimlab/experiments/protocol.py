@@ -27,6 +27,7 @@ coordinates are taken in the order of its search space, ``lr`` first.
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 import warnings
 from collections.abc import Mapping, Sequence
@@ -288,7 +289,103 @@ def space_of(config: SweepConfig, optimizer: str) -> dict[str, Any]:
             )
         space.pop("lr", None)
     _check_space(where, optimizer, space, config)
+    _check_ends(where, spec, space)
     return space
+
+
+def _probes(entry: Any) -> list[Any]:
+    """The values that bound what an entry can draw: a range's ends, every choice; for a
+    tuple, every combination of its entries' probes."""
+    if isinstance(entry, spaces.Dimension):
+        if entry.kind == "choice":
+            return list(entry.choices)
+        return [entry.low, int(entry.high) if entry.kind == "int" else entry.high]
+    if isinstance(entry, tuple):
+        return [tuple(p) for p in itertools.product(*(_probes(e) for e in entry))]
+    return [entry]
+
+
+def _check_ends(where: str, spec: Any, space: Mapping[str, Any]) -> None:
+    """Every value a dimension can draw passes the optimizer's checks (tested at its ends
+    and choices), so that no budget, however large, draws one that fails later."""
+    for key, entry in space.items():
+        if key == "warmup":
+            ints = all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                       for v in _probes(entry))  # fmt: skip
+            if not ints or (isinstance(entry, spaces.Dimension) and entry.kind not in
+                            ("int", "choice")):  # fmt: skip
+                raise ValueError(
+                    f"{where}: warmup = {_shown(entry)} draws steps of warm-up: give "
+                    "{int = [a, b]} with a >= 0, a choice of such integers, or one"
+                )
+            continue
+        if key == "schedule":
+            continue
+        default = spec.defaults.get(key) if key != "lr" else 0.0
+        if isinstance(default, tuple) and not (
+            isinstance(entry, tuple) and len(entry) == len(default)
+        ):
+            raise ValueError(
+                f"{where}: {key} = {_shown(entry)}: {spec.name}'s {key} is a tuple of "
+                f"{len(default)} (default {list(default)}); give a list of {len(default)} "
+                "entries, each a dimension or a number"
+            )
+        check = spec.checks.get(key)
+        for value in _probes(entry):
+            try:
+                if key == "lr" and not (
+                    isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+                ):
+                    raise ValueError(f"{spec.name}: lr must be > 0; received lr={value!r}")
+                if check is not None:
+                    check(spec.name, key, value)
+            except ValueError as exc:
+                raise ValueError(f"{where}: {key} = {_shown(entry)} can draw {value!r}: {exc}"
+                                 ) from exc  # fmt: skip
+
+
+def _shown(entry: Any) -> str:
+    form = spaces.form(entry)
+    if isinstance(form, dict):
+        ((kind, value),) = form.items()
+        return f"{{{kind} = {value}}}"
+    return repr(form)
+
+
+def check_kind(config: SweepConfig, plan: Plan) -> None:
+    """``ValueError`` for settings the plan's kind of trials would ignore: a grid of rates
+    or search tables for DeepOBS's grid or one-shot defaults, studies beyond one."""
+    if plan.kind == "quasi-random":
+        return
+    what = "--protocol deepobs runs its own grid of 36 rates" if plan.kind == "grid" else (
+        "a one-shot budget runs each optimizer's defaults")  # fmt: skip
+    for name in config.optimizers:
+        own = config.per_optimizer.get(name, {})
+        if "search" in own:
+            raise ValueError(f"compare: {what}; the search space [optimizer.{name}.search] "
+                             "would not be used (remove it, or give --budget N)")  # fmt: skip
+        if config.grid(name):
+            raise ValueError(f"compare: {what}; received the rates lrs = "
+                             f"{config.grid(name)} for {name} (remove them)")  # fmt: skip
+    if config.studies not in (None, 1):
+        raise ValueError(f"compare: {what} once; --studies {config.studies} applies to "
+                         "quasi-random trials")  # fmt: skip
+
+
+def check_distinct(plan: Plan, trials: Sequence[Trial]) -> None:
+    """``ValueError`` when a study's trials repeat a configuration (a space of choices
+    and integers smaller than the budget): the budget would not be N distinct trials."""
+    seen: dict[tuple[str, int], set[str]] = {}
+    for t in trials:
+        seen.setdefault((t.optimizer, t.study), set()).add(t.spec.run_id)
+    for (name, study), ids in seen.items():
+        if len(ids) < plan.budget:
+            raise ValueError(
+                f"compare: {name}'s search space gives {len(ids)} distinct configurations in "
+                f"the {plan.budget} trials of study {study} (it holds only choices and "
+                "integers, or they are too few): lower --budget, or add a continuous "
+                "dimension such as lr = {log = [a, b]}"
+            )
 
 
 def _check_space(where: str, optimizer: str, space: Mapping[str, Any], config: Any) -> None:
@@ -308,7 +405,10 @@ def _check_space(where: str, optimizer: str, space: Mapping[str, Any], config: A
 
 
 def space_record(config: SweepConfig) -> dict[str, Any]:
-    """Every optimizer's search space, in its TOML form (for the store and the report)."""
+    """Every optimizer's search space, in its TOML form (for the store and the report);
+    empty for trials that draw nothing (DeepOBS's grid, one-shot defaults)."""
+    if config.plan().kind != "quasi-random":
+        return {}
     return {n: {k: spaces.form(v) for k, v in space_of(config, n).items()}
             for n in config.optimizers}  # fmt: skip
 

@@ -80,8 +80,8 @@ def choose(
     run summaries by run id (``sign``: +1 when higher is better)."""
     by_optimizer: dict[str, list[TrialResult]] = {}
     for row in rows:
-        if row["study"] >= plan.studies or row["trial"] >= plan.budget:
-            continue  # a larger budget of an earlier run of this sweep
+        if row["kind"] != plan.kind or row["study"] >= plan.studies or row["trial"] >= plan.budget:
+            continue  # another kind of trials, or a larger budget, of an earlier run
         result = TrialResult(row["optimizer"], int(row["study"]), int(row["trial"]),
                              row["run_id"], summaries.get(row["run_id"]))  # fmt: skip
         by_optimizer.setdefault(result.optimizer, []).append(result)
@@ -151,8 +151,9 @@ def expected_best_of_k(values: Sequence[float], higher_is_better: bool = True) -
 # -- budget ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Spent:
-    """What one optimizer's protocol cost: trials run, final runs, epochs and seconds
-    trained over all of them (a run counted once)."""
+    """What one optimizer's protocol cost: its trials of the current budget and its final
+    re-runs that ended, and the epochs and seconds trained over all of them (a run counted
+    once). Runs of an earlier, different plan in the same store are not counted."""
 
     trials: int
     finals: int
@@ -168,7 +169,8 @@ def spent(choice: Choice, final_summaries: Sequence[Any]) -> Spent:
     return Spent(
         trials=sum(1 for t in choice.trials if t.summary is not None
                    and t.summary.status in ("done", "diverged", "failed")),
-        finals=sum(1 for s in final_summaries if s.run_id not in trial_ids),
+        finals=sum(1 for s in final_summaries
+                   if s.run_id not in trial_ids and s.status in ("done", "diverged")),
         epochs=sum(len(s.epochs) for s in runs.values()),
         seconds=sum(float(s.seconds) for s in runs.values()),
     )  # fmt: skip

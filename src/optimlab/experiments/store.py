@@ -17,7 +17,9 @@ Tables
     Key-value facts of the sweep, e.g. the problem it belongs to.
 ``trials``
     A tuning protocol's trials (:mod:`optimlab.experiments.protocol`): which run
-    is trial ``trial`` of study ``study`` of an ``optimizer``. Empty for a grid.
+    is trial ``trial`` of study ``study`` of an ``optimizer``, for each ``kind`` of
+    trials (``quasi-random`` draws, DeepOBS's ``grid``, one-shot ``defaults``).
+    Empty for a grid sweep.
 
 Only the coordinating process writes; workers return their results to it.
 """
@@ -96,10 +98,11 @@ CREATE TABLE IF NOT EXISTS settings (
 );
 CREATE TABLE IF NOT EXISTS trials (
     optimizer TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('quasi-random', 'grid', 'defaults')),
     study INTEGER NOT NULL CHECK (study >= 0),
     trial INTEGER NOT NULL CHECK (trial >= 0),
     run_id TEXT NOT NULL REFERENCES runs(run_id),
-    PRIMARY KEY (optimizer, study, trial)
+    PRIMARY KEY (optimizer, kind, study, trial)
 );
 """
 
@@ -239,13 +242,13 @@ class Store:
             )
 
     # -- trials ----------------------------------------------------------------------
-    def add_trials(self, rows: Iterable[tuple[str, int, int, str]]) -> None:
-        """Record ``(optimizer, study, trial, run_id)`` rows (runs already added); a trial
-        already recorded keeps its run."""
+    def add_trials(self, rows: Iterable[tuple[str, str, int, int, str]]) -> None:
+        """Record ``(optimizer, kind, study, trial, run_id)`` rows (runs already added); a
+        trial already recorded keeps its run."""
         with self.transaction() as db:
             db.executemany(
-                "INSERT OR IGNORE INTO trials (optimizer, study, trial, run_id) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO trials (optimizer, kind, study, trial, run_id) "
+                "VALUES (?, ?, ?, ?, ?)",
                 list(rows),
             )
 
@@ -255,7 +258,7 @@ class Store:
         tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
         if "trials" not in tables:
             return []
-        query = "SELECT * FROM trials ORDER BY optimizer, study, trial"
+        query = "SELECT * FROM trials ORDER BY optimizer, kind, study, trial"
         return [dict(r) for r in self.db.execute(query)]
 
     # -- runs ------------------------------------------------------------------------

@@ -108,12 +108,31 @@ def load_suite(name: str, overrides: Mapping[str, Any] | None = None) -> Suite:
                 merged[key] = {**data[key], **entry[key]}
         config = SweepConfig.from_dict(merged, f"{path} [problem {entry['problem']}]",
                                        base=path.resolve().parent)  # fmt: skip
-        for key, value in (overrides or {}).items():
-            if value is not None:
-                setattr(config, key, value)
+        _override(config, overrides or {})
         config.tune = True
         suite.sweeps.append(config)
     return suite
+
+
+#: What a preset settles: a --protocol on the command line replaces the suite file's.
+PRESET_KEYS = ("budget", "final_seeds", "studies")
+
+
+def _override(config: SweepConfig, overrides: Mapping[str, Any]) -> None:
+    """The command line's settings over the suite file's. A ``--protocol`` brings its own
+    budget, final seeds and studies (unless the command line gives them too); naming
+    ``--optimizers`` drops the file's sections of the others."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if "protocol" in given:
+        for key in PRESET_KEYS:
+            if key not in given:
+                setattr(config, key, None)
+    for key, value in given.items():
+        setattr(config, key, value)
+    if "optimizers" in given:
+        config.per_optimizer = {
+            k: v for k, v in config.per_optimizer.items() if k in config.optimizers
+        }
 
 
 def run_suite(

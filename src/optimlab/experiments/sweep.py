@@ -184,10 +184,12 @@ def run_sweeps(
     finished = False
     try:
         with ExitStack() as stack:
+            folders = []
+            for _, out, _ in checked:  # every lock before anything is changed
+                folders.append(ensure_writable_dir(out))
+                stack.enter_context(SweepLock(folders[-1]))
             jobs = []
-            for config, out, specs in checked:
-                out = ensure_writable_dir(out)
-                stack.enter_context(SweepLock(out))
+            for (config, _, specs), out in zip(checked, folders, strict=True):
                 remove_temporaries(out)
                 store = Store(out / "results.db")
                 stack.callback(store.close)
@@ -283,9 +285,11 @@ def check_same_protocol(store: Store, config: SweepConfig, plan: Plan) -> None:
             f"compare: {store.path} holds a grid sweep (learning rates x seeds); a tuning "
             "protocol (--budget / --protocol) goes into a new --out. Nothing was changed."
         )
-    planned = {(t.optimizer, t.study, t.trial): t.spec for t in trials_of(config, plan)}
+    planned = {(t.optimizer, plan.kind, t.study, t.trial): t.spec
+               for t in trials_of(config, plan)}  # fmt: skip
     for row in store.trials():
-        spec = planned.get((row["optimizer"], int(row["study"]), int(row["trial"])))
+        key = (row["optimizer"], row["kind"], int(row["study"]), int(row["trial"]))
+        spec = planned.get(key)
         if spec is None or spec.run_id == row["run_id"]:
             continue
         old = json.loads(store.run(row["run_id"])["config"])
@@ -326,8 +330,10 @@ class SweepJob:
         self.first = specs
         self.command_line = command_line
         self.checkpoints = out / "checkpoints"
-        finals = len(config.optimizers) * len(self.plan.final_seeds) if self.plan else 0
-        self.planned = len(specs) + finals
+        self.finals_planned = (
+            len(config.optimizers) * len(self.plan.final_seeds) if self.plan else 0
+        )
+        self.planned = len(specs) + self.finals_planned
         self.outcome = SweepOutcome(out=out, total=0)
         self.stage = 0
         self.seen: set[str] = set()
@@ -368,13 +374,13 @@ class SweepJob:
             if self.plan is not None:
                 trials = trials_of(self.config, self.plan)
                 self.store.add_runs(spec.row() for spec in specs)
-                self.store.add_trials((t.optimizer, t.study, t.trial, t.spec.run_id)
-                                      for t in trials)  # fmt: skip
+                self.store.add_trials((t.optimizer, self.plan.kind, t.study, t.trial,
+                                       t.spec.run_id) for t in trials)  # fmt: skip
                 self.trials = trials
         elif self.stage == 2 and self.plan is not None:
             specs = self._finals()
             fresh = len({s.run_id for s in specs} - self.seen)
-            unplanned = len(self.config.optimizers) * len(self.plan.final_seeds) - fresh
+            unplanned = self.finals_planned - fresh
             if self.bar is not None and unplanned > 0:
                 self.bar.total -= unplanned
                 self.bar.refresh()
@@ -413,11 +419,22 @@ class SweepJob:
         }
         choices = choose(self.plan, self.store.trials(), summaries, self.metric.sign())
         by_id = {t.spec.run_id: t.spec for t in self.trials}
-        chosen = {
-            name: by_id[choices[name].chosen.run_id]
-            for name in self.config.optimizers
-            if name in choices and choices[name].chosen is not None
-        }
+        chosen = {}
+        for name in self.config.optimizers:
+            choice = choices.get(name)
+            if choice is None or choice.chosen is None:
+                continue
+            failed = [t for t in choice.trials if t.summary is None
+                      or t.summary.status not in ("done", "diverged")]  # fmt: skip
+            if failed and self.plan.final_seeds:  # a failed trial may be the best: wait
+                self.bar.write(
+                    f"compare: {len(failed)} trial(s) of {name} failed (first: trial "
+                    f"{failed[0].trial} of study {failed[0].study}, run {failed[0].run_id}); "
+                    "its final seeds run once every trial has ended: run the same command "
+                    "again", file=sys.stderr,
+                )  # fmt: skip
+                continue
+            chosen[name] = by_id[choice.chosen.run_id]
         return finals_of(self.plan, chosen)
 
     def finished(self, spec: RunSpec, status: str, error: str | None = None) -> None:
@@ -439,35 +456,42 @@ def _coordinate(jobs: list[SweepJob], workers: int | None, dask: str | None,
     in_flight: dict[Any, tuple[SweepJob, RunSpec]] = {}
 
     def submit(job: SweepJob, spec: RunSpec, saved: bytes | None) -> None:
-        nonlocal pool
-        if pool is None:
-            n = workers or os.cpu_count() or 1
-            if remote is not None:
-                pool = remote  # closed by run_sweeps
-            else:
-                size = min(n, max(1, sum(j.planned for j in jobs)))
-                pool = DaskWorkers(dask) if dask else LocalWorkers(size)
         job.in_flight += 1
         in_flight[pool.submit(run_epoch, spec.config, saved, job.texts)] = (job, spec)
 
-    def advance(job: SweepJob) -> None:
-        while job.in_flight == 0:
+    def stage(job: SweepJob) -> list[tuple[RunSpec, bytes | None]]:
+        """The job's next stage with unfinished runs ([] when it has none left)."""
+        while True:
             todo = job.next_stage()
-            if todo is None:
-                return
-            for spec, saved in todo:
-                job.store.set_status(spec.run_id, "running")
-                submit(job, spec, saved)
+            if todo is None or todo:
+                return todo or []
+
+    def launch(job: SweepJob, todo: list[tuple[RunSpec, bytes | None]]) -> None:
+        for spec, saved in todo:
+            job.store.set_status(spec.run_id, "running")
+            submit(job, spec, saved)
 
     try:
-        for job in jobs:
-            advance(job)
+        first = [(job, stage(job)) for job in jobs]
+        waiting = sum(len(todo) for _, todo in first)
+        if waiting == 0:
+            return
+        if remote is not None:
+            pool = remote  # closed by run_sweeps
+        elif dask:
+            pool = DaskWorkers(dask)
+        else:  # the unfinished runs, and a protocol's final runs still to come
+            later = sum(j.finals_planned for j in jobs if j.plan is not None and j.stage < 2)
+            pool = LocalWorkers(min(workers or os.cpu_count() or 1, waiting + later))
+        for job, todo in first:
+            launch(job, todo)
         while in_flight:
             for future in pool.wait_any(set(in_flight)):
                 job, spec = in_flight.pop(future)
                 job.in_flight -= 1
                 _handle(job, spec, future, submit)
-                advance(job)
+                if job.in_flight == 0:
+                    launch(job, stage(job))
     except BaseException:  # a signal (KeyboardInterrupt, Terminated) or a crash
         if pool is not None and pool is not remote:
             pool.close(abort=True)
