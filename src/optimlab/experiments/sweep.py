@@ -76,16 +76,22 @@ class LocalWorkers:
     """``n`` worker processes (spawned, one BLAS thread each)."""
 
     def __init__(self, n: int) -> None:
+        before = {p.pid for p in multiprocessing.active_children()}
         with _environment(SINGLE_THREAD):  # inherited by the spawned processes
             self.pool = cf.ProcessPoolExecutor(
                 max_workers=n, mp_context=multiprocessing.get_context("spawn")
             )
             # Start them now, while the environment says one thread. A signal while they
-            # start (Terminated, KeyboardInterrupt) must not leave them running.
+            # start (Terminated, KeyboardInterrupt) must not leave them running, not even
+            # one caught half-spawned, before the pool had recorded it.
             try:
                 list(self.pool.map(_pid, range(n)))
             except BaseException:
                 self.close(abort=True)
+                for process in multiprocessing.active_children():
+                    if process.pid not in before:
+                        process.terminate()
+                        process.join(timeout=10)
                 raise
 
     def submit(self, fn: Callable, *args: Any) -> Any:
