@@ -20,10 +20,11 @@ def test_optimizers_doc_registers_a_working_optimizer():
     namespace: dict = {}
     for block in blocks:
         exec(compile(block, "docs/optimizers.md", "exec"), namespace)
-    assert {"signum", "signumw", "demon-signum", "lookahead-signum"} <= set(optim.available())
+    names = {"mysignum", "mysignumw", "demon-mysignum", "lookahead-mysignum"}
+    assert names <= set(optim.available())
     from optimlab.optim import search
 
-    assert optim.resolve("signum").search == {
+    assert optim.resolve("mysignum").search == {
         "lr": search.log(1e-5, 1e-1), "momentum": search.log1m(0.5, 0.99)}  # fmt: skip
     model, opt = namespace["model"], namespace["opt"]
     before = model.weight.data.copy()

@@ -1,6 +1,6 @@
 """Your own optimizer everywhere: ``--plugin`` on compare (processes and Dask), train,
 trajectories and study, ``plugins = [...]`` in a sweep TOML, and what a worker does
-when it cannot import one. The optimizer is the docs' own ``signum`` example."""
+when it cannot import one. The optimizer is the docs' own ``mysignum`` example."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ SWEEP = ["--problem", "fmnist-logreg", "--lrs", "0.001", "--seeds", "0,1", "--ep
 def signum_source() -> str:
     """The docs' worked example, as a user would save it in a file."""
     blocks = re.findall(r"```python\n(.*?)```", DOCS.read_text(encoding="utf-8"), flags=re.S)
-    (block,) = [b for b in blocks if 'optim.register(\n    "signum"' in b]
+    (block,) = [b for b in blocks if 'optim.register(\n    "mysignum"' in b]
     return block
 
 
@@ -58,8 +58,8 @@ def stored(out: Path) -> dict[tuple, tuple]:
 @pytest.fixture(scope="module")
 def with_processes(plugin_file, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("processes")
-    proc = compare(out, "--optimizers", "signum,demon-signumw,sgd", "--plugin", str(plugin_file),
-                   "--workers", "2")  # fmt: skip
+    proc = compare(out, "--optimizers", "mysignum,demon-mysignumw,sgd", "--plugin",
+                   str(plugin_file), "--workers", "2")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "6 runs: 6 done" in proc.stdout
     return out
@@ -67,15 +67,15 @@ def with_processes(plugin_file, tmp_path_factory) -> Path:
 
 def test_a_plugin_optimizer_runs_in_spawned_workers(with_processes):
     numbers = stored(with_processes)
-    assert {k[0] for k in numbers} == {"signum", "demon-signumw", "sgd"}
+    assert {k[0] for k in numbers} == {"mysignum", "demon-mysignumw", "sgd"}
     assert len(numbers) == 12 and all(v[-1] == "done" for v in numbers.values())
-    assert numbers[("signum", 0, 2)] != numbers[("sgd", 0, 2)]
+    assert numbers[("mysignum", 0, 2)] != numbers[("sgd", 0, 2)]
 
 
 def test_the_sweep_file_written_to_out_names_the_plugin_by_absolute_path(plugin_file, tmp_path):
     """A relative --plugin is stored absolute: OUT/config.toml is read from elsewhere."""
     out = tmp_path / "out"
-    proc = compare(out, "--optimizers", "signum", "--plugin", plugin_file.name, "--seeds", "0",
+    proc = compare(out, "--optimizers", "mysignum", "--plugin", plugin_file.name, "--seeds", "0",
                    "--epochs", "1", cwd=plugin_file.parent)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert SweepConfig.from_toml(out / "config.toml").plugins == [str(plugin_file)]
@@ -92,7 +92,7 @@ def test_the_run_records_the_plugin_with_its_sha256(with_processes, plugin_file)
 
 
 def test_dask_workers_give_the_same_numbers(with_processes, plugin_file, tmp_path):
-    proc = compare(tmp_path, "--optimizers", "signum,demon-signumw,sgd", "--plugin",
+    proc = compare(tmp_path, "--optimizers", "mysignum,demon-mysignumw,sgd", "--plugin",
                    str(plugin_file), "--dask", "local:2")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert stored(tmp_path) == stored(with_processes)
@@ -103,7 +103,7 @@ def test_train_with_a_sweep_runs_settings_gives_its_numbers(with_processes, plug
     By default it uses one BLAS thread, as a sweep worker (a float32 product's rounding
     depends on how it is split between threads), whatever the environment says."""
     env = {k: v for k, v in os.environ.items() if k not in SINGLE_THREAD}
-    for optimizer, seed in (("signum", 1), ("demon-signumw", 0)):
+    for optimizer, seed in (("mysignum", 1), ("demon-mysignumw", 0)):
         out = tmp_path / optimizer
         proc = subprocess.run(
             [OPTIMLAB, "train", "--problem", "fmnist-logreg", "--optimizer", optimizer,
@@ -129,14 +129,14 @@ def test_a_sweep_file_names_plugins_relative_to_itself(plugin_file, tmp_path):
     folder.mkdir()
     (folder / "my_optimizers.py").write_text(plugin_file.read_text())
     (folder / "sweep.toml").write_text(
-        'plugins = ["my_optimizers.py"]\noptimizers = ["signum"]\nlrs = [0.001]\n'
+        'plugins = ["my_optimizers.py"]\noptimizers = ["mysignum"]\nlrs = [0.001]\n'
     )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     proc = compare(tmp_path / "out", "--config", str(folder / "sweep.toml"), "--workers", "1",
                    cwd=elsewhere)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert "2 runs: 2 done" in proc.stdout  # signum x seeds 0,1 from the command line
+    assert "2 runs: 2 done" in proc.stdout  # mysignum x seeds 0,1 from the command line
     written = SweepConfig.from_toml(tmp_path / "out" / "config.toml")
     assert written.plugins == [str(folder / "my_optimizers.py")]
 
@@ -226,7 +226,7 @@ def test_bad_plugins_are_clear_errors_before_anything_is_written(tmp_path, args,
 def test_study_takes_a_plugin(plugin_file, tmp_path):
     sweep = tmp_path / "tiny.toml"
     sweep.write_text(
-        'problem = "fmnist-logreg"\noptimizers = ["signum", "sgd"]\nlrs = [0.001]\n'
+        'problem = "fmnist-logreg"\noptimizers = ["mysignum", "sgd"]\nlrs = [0.001]\n'
         "seeds = [0, 1]\nepochs = 1\ntrain_subset = 1000\n"
     )
     page = tmp_path / "page.md"
@@ -237,4 +237,4 @@ def test_study_takes_a_plugin(plugin_file, tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "4 runs: 4 done" in proc.stdout
-    assert "signum" in page.read_text()
+    assert "mysignum" in page.read_text()

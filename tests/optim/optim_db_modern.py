@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 import pytorch_optimizer as po
+from cautious_refs import CautiousAdamW, CautiousHeavyBall
 from optim_db import Row, lookahead
 from reference_harness import Reference, both, decoupled_decay_hook, demon_hook
 
@@ -64,6 +65,21 @@ def muon_ref(**kwargs: Any) -> Reference:
 
 
 T = 150  # Demon horizon, shorter than the run
+
+
+def register_heavy_ball() -> None:
+    """A user's own optimizer (torch's momentum buffer), for cautious-<a user's name>."""
+    from optimlab import optim
+    from optimlab.optim.transforms import ScaleByLearningRate, Trace
+
+    def heavy_ball(lr, momentum):
+        """Heavy ball: b = momentum b + g; p -= lr b."""
+        return optim.chain(Trace(momentum), ScaleByLearningRate(lr))
+
+    if "db-heavyball" not in optim.OPTIMIZERS:
+        optim.register("db-heavyball", heavy_ball, defaults={"lr": 0.1, "momentum": 0.9},
+                       momentum="momentum", reference="torch.optim.SGD (momentum)")  # fmt: skip
+
 
 # -- Lion -----------------------------------------------------------------------------------
 row("lion", {}, po_ref(po.Lion))
@@ -158,3 +174,26 @@ row("muon", {"adamw_lr": 0.01, "adamw_betas": (0.8, 0.99), "adamw_wd": 0.1, "ada
 row("muon", {"adamw_betas": (0.3, 0.4), "adamw_lr": 0.01}, muon_ref(adamw_betas=(0.3, 0.4), adamw_lr=0.01))  # fmt: skip
 row("muonw", {"weight_decay": 0.1}, lambda params: (po.Muon(muon_groups(params)), decoupled_decay_hook(2e-2, 0.1)))  # fmt: skip
 row("lookahead-muon", {"lr": 0.01, "k": 4, "alpha": 0.7}, lookahead(muon_ref(lr=0.01), k=4, alpha=0.7))  # fmt: skip
+
+# -- Signum and signSGD -----------------------------------------------------------------------
+row("signum", {}, po_ref(po.SignSGD))
+row("signum", {"lr": 1e-2, "momentum": 0.5, "weight_decay": 0.1}, po_ref(po.SignSGD, lr=1e-2, momentum=0.5, weight_decay=0.1))  # fmt: skip
+row("signum", {"lr": 1e-2, "momentum": 0.99, "weight_decay": 0.1, "weight_decouple": False}, po_ref(po.SignSGD, lr=1e-2, momentum=0.99, weight_decay=0.1, weight_decouple=False))  # fmt: skip
+row("signsgd", {}, po_ref(po.SignSGD, momentum=0.0))
+row("signsgd", {"lr": 1e-2, "weight_decay": 0.05}, po_ref(po.SignSGD, lr=1e-2, momentum=0.0, weight_decay=0.05))  # fmt: skip
+row("signsgd", {"lr": 1e-2, "weight_decay": 0.05, "weight_decouple": False}, po_ref(po.SignSGD, lr=1e-2, momentum=0.0, weight_decay=0.05, weight_decouple=False))  # fmt: skip
+row("signumw", {"lr": 1e-2, "weight_decay": 0.2}, decoupled(po.SignSGD, 1e-2, 0.2))
+row("demon-signum", {"lr": 1e-2, "total_steps": T}, lambda params: (po.SignSGD(params, lr=1e-2), demon_hook(0.9, T, "momentum")))  # fmt: skip
+row("lookahead-signsgd", {"lr": 1e-2, "k": 3}, lookahead(po_ref(po.SignSGD, lr=1e-2, momentum=0.0), k=3))  # fmt: skip
+
+# -- the cautious mask ------------------------------------------------------------------------
+register_heavy_ball()
+row("cautious-lion", {}, po_ref(po.Lion, cautious=True))
+row("cautious-lion", {"lr": 1e-3, "betas": (0.8, 0.95), "weight_decay": 0.1}, po_ref(po.Lion, lr=1e-3, betas=(0.8, 0.95), weight_decay=0.1, cautious=True))  # fmt: skip
+# pytorch_optimizer's AdEMAMix masks its fast average only, not the whole step: a variant,
+# not compared. ADOPT masks with the normalised gradient, of the same sign.
+row("cautious-adopt", {"lr": 0.01}, po_ref(po.ADOPT, lr=0.01, cautious=True))
+row("cautious-adamw", {}, lambda params: (CautiousAdamW(params), None))
+row("cautious-adamw", {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.1, "eps": 1e-6}, lambda params: (CautiousAdamW(params, lr=0.01, betas=(0.8, 0.99), weight_decay=0.1, eps=1e-6), None))  # fmt: skip
+row("cautious-db-heavyball", {"lr": 0.05, "momentum": 0.9}, lambda params: (CautiousHeavyBall(params, lr=0.05, momentum=0.9), None))  # fmt: skip
+row("lookahead-cautious-lion", {"lr": 1e-3, "k": 3}, lookahead(po_ref(po.Lion, lr=1e-3, cautious=True), k=3))  # fmt: skip

@@ -70,7 +70,7 @@ def test_every_name_has_a_default_space_with_lr(name):
     space = optim.resolve(name).search
     assert "lr" in space, name
     assert set(space) <= set(optim.resolve(name).defaults)
-    base = name.removeprefix("lookahead-").removeprefix("demon-")
+    base = name.removeprefix("lookahead-").removeprefix("cautious-").removeprefix("demon-")
     if base.endswith("w") and base not in OPTIMIZERS.names():  # a composed <name>w
         assert space["weight_decay"] == search.WEIGHT_DECAY
 

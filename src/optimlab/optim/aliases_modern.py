@@ -44,7 +44,7 @@ from optimlab.optim.transforms.lamb import ScaleByLamb
 from optimlab.optim.transforms.moments import ScaleByAdamGroupCount
 from optimlab.optim.transforms.muon import ScaleByMuon, matrix_or_not, ns_coefficients
 from optimlab.optim.transforms.schedule_free import ScaleBySecondMoment, ScheduleFree
-from optimlab.optim.transforms.sign import ScaleByLion
+from optimlab.optim.transforms.sign import ScaleByLion, ScaleBySignum
 from optimlab.optim.transforms.yogi import ScaleByYogi
 
 PO = "pytorch_optimizer.{} (4.1)"
@@ -83,6 +83,40 @@ def _lion(
         ScaleByLion(b1, b2),
         ScaleByLearningRate(lr),
     )
+
+
+def _signum(lr: float, momentum: float, weight_decay: float, weight_decouple: bool) -> Chain:
+    r"""Signum (Bernstein et al., "signSGD: Compressed Optimisation for Non-Convex
+    Problems", arXiv:1802.04434): the sign of an exponential moving average.
+
+    .. math::
+
+        m_t = \beta m_{t-1} + (1-\beta) g_t, \qquad
+        \theta_t = \theta_{t-1} - \eta \operatorname{sign}(m_t)
+
+    ``momentum`` :math:`\beta` (0: signSGD). Weight decay decoupled by default
+    (:math:`\theta \leftarrow (1 - \eta\lambda)\theta` first), coupled otherwise.
+    Demon (``demon-signum``) decays :math:`\beta`; with no bias correction that needs
+    no correction either.
+    """
+    return chain(
+        _weight_decay(weight_decay, lr, weight_decouple, False),
+        ScaleBySignum(momentum),
+        ScaleByLearningRate(lr),
+    )
+
+
+def _signsgd(lr: float, weight_decay: float, weight_decouple: bool) -> Chain:
+    r"""signSGD (Bernstein et al., arXiv:1802.04434): the sign of the gradient.
+
+    .. math::
+
+        \theta_t = \theta_{t-1} - \eta \operatorname{sign}(g_t)
+
+    Every coordinate moves by exactly :math:`\eta` (or not at all where the
+    gradient is 0). Weight decay decoupled by default, coupled otherwise.
+    """
+    return _signum(lr, 0.0, weight_decay, weight_decouple)
 
 
 def _adabelief(
@@ -417,7 +451,28 @@ DECAY = {"weight_decay": checks.nonnegative, "weight_decouple": B, "fixed_decay"
 COMMON = {"lr": checks.nonnegative, "eps": checks.positive, **DECAY}
 
 
+def _register_sign() -> None:
+    sign_checks = {"lr": checks.nonnegative, "weight_decay": checks.nonnegative,
+                   "weight_decouple": checks.boolean}  # fmt: skip
+    paper = ("Bernstein, Wang, Azizzadenesheli and Anandkumar, 'signSGD: Compressed "
+             "Optimisation for Non-Convex Problems', arXiv:1802.04434")  # fmt: skip
+    register(
+        "signum", _signum,
+        defaults={"lr": 1e-3, "momentum": 0.9, "weight_decay": 0.0, "weight_decouple": True},
+        checks={**sign_checks, "momentum": checks.unit}, momentum="momentum",
+        reference=PO.format("SignSGD") + " with momentum", paper=paper,
+        search={"lr": search.log(1e-5, 1e-1), "momentum": search.log1m(0.5, 0.99)},
+    )  # fmt: skip
+    register(
+        "signsgd", _signsgd,
+        defaults={"lr": 1e-3, "weight_decay": 0.0, "weight_decouple": True},
+        checks=sign_checks, reference=PO.format("SignSGD") + " with momentum=0", paper=paper,
+        search={"lr": search.log(1e-5, 1e-1)},
+    )  # fmt: skip
+
+
 def _register() -> None:
+    _register_sign()
     register(
         "lion", _lion,
         defaults={"lr": 1e-4, "betas": (0.9, 0.99), "weight_decay": 0.0,

@@ -1,4 +1,5 @@
-"""Transforms around transforms: Lookahead around a chain, partition between chains.
+"""Transforms around transforms: Lookahead and the cautious mask around a chain, partition
+between chains.
 
 (``chain`` itself is in base.py.) As optax's ``lookahead`` and ``partition``: a
 combinator is an ordinary transform (``init`` and ``update``) that holds other
@@ -101,6 +102,61 @@ class Lookahead:
         return f"lookahead({self.inner!r}, k={self.k}, alpha={self.alpha})"
 
 
+class Cautious:
+    r"""The cautious mask (Liang, Chen, Liu and Liu, "Cautious Optimizers: Improving
+    Training with One Line of Code", arXiv:2411.16085) around any transform.
+
+    With :math:`u_t` the inner transform's step for a parameter (the step added to
+    it) and :math:`g_t` its gradient, the components whose step does not go
+    against the gradient are zeroed, and the rest rescaled by the share kept:
+
+    .. math::
+
+        \phi_t = \mathbb{1}[-u_t \odot g_t > 0], \qquad
+        u_t \leftarrow u_t \odot \phi_t \, rac{\dim \phi_t}{\sum_i \phi_{t,i} + 1}
+
+    per parameter tensor (the ``+ 1`` is the paper's code's and pytorch_optimizer's
+    ``apply_cautious``, which keeps the division defined). The mask uses the
+    gradient the optimizer receives (before a coupled weight decay adds to it);
+    decoupled weight decay, applied to the weights before the step, is not masked.
+    Not element-wise (the share needs the whole tensor). Note: pytorch_optimizer's
+    AdEMAMix (``cautious=True``) masks its fast average only, not the whole step;
+    ``cautious-ademamix`` masks the step, as the paper defines it.
+    """
+
+    elementwise = False
+
+    def __init__(self, inner: Transform) -> None:
+        self.inner = inner
+
+    def init(self, params: Arrays) -> State:
+        return {"inner": self.inner.init(params), "out": zeros_like_each(params)}
+
+    def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
+        steps = self.inner.update(updates, state["inner"], params)
+        for g, u, out in zip(updates, steps, state["out"], strict=True):
+            np.multiply(u, g, out=out)
+            keep = out < 0  # the step goes down the gradient
+            share = keep.size / (np.count_nonzero(keep) + 1)
+            np.multiply(u, keep, out=out)
+            out *= share
+        return state["out"]
+
+    def to_eval(self, state: State, params: Arrays) -> None:
+        call_hook(self.inner, "to_eval", state["inner"], params)
+
+    def to_train(self, state: State, params: Arrays) -> None:
+        call_hook(self.inner, "to_train", state["inner"], params)
+
+    def __repr__(self) -> str:
+        return f"cautious({self.inner!r})"
+
+
+def cautious(inner: Transform) -> Cautious:
+    """The cautious mask around ``inner``: steps that disagree with the gradient are dropped."""
+    return Cautious(inner)
+
+
 def lookahead(inner: Transform, k: int = 5, alpha: float = 0.5) -> Lookahead:
     """Lookahead (``k`` fast steps, then the slow weights move by ``alpha``) around ``inner``."""
     return Lookahead(inner, k, alpha)
@@ -189,4 +245,4 @@ def partition(transforms: Mapping[str, Transform], label: Callable[[np.ndarray],
     return Partition(transforms, label)
 
 
-__all__ = ["Lookahead", "Partition", "lookahead", "partition"]
+__all__ = ["Cautious", "Lookahead", "Partition", "cautious", "lookahead", "partition"]

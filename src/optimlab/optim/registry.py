@@ -6,8 +6,9 @@ Base names are registered by :mod:`optimlab.optim.aliases` (and by users, with
     <name>w          decoupled weight decay (p <- p - lr * weight_decay * p first)
     demon-<name>     Demon's decaying momentum (names with a momentum coefficient)
     lookahead-<name> Lookahead around the optimizer (k, alpha)
+    cautious-<name>  the cautious mask on the optimizer's steps (Liang et al. 2024)
 
-and nest as ``lookahead-demon-<name>w``.
+and nest as ``lookahead-cautious-demon-<name>w``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from optimlab._registry import Registry
 from optimlab.optim import search as search_spaces
 from optimlab.optim import spec as spec_checks
 from optimlab.optim.base import Chain, Transform, chain
-from optimlab.optim.combinators import Lookahead, lookahead
+from optimlab.optim.combinators import Cautious, Lookahead, cautious, lookahead
 from optimlab.optim.schedules import Demon
 from optimlab.optim.spec import OptimizerSpec
 from optimlab.optim.transforms import DecoupledWeightDecay
@@ -282,11 +283,27 @@ def with_lookahead(base: OptimizerSpec) -> OptimizerSpec:
     )
 
 
+def with_cautious(base: OptimizerSpec) -> OptimizerSpec:
+    """``cautious-<name>``: the base's steps through the cautious mask (no hyperparameter)."""
+
+    def recipe(**hp: Any) -> Transform:
+        return cautious(base.recipe(**hp))
+
+    return replace(
+        base,
+        name="cautious-" + base.name,
+        recipe=recipe,
+        reference="the cautious mask of Liang et al.'s code and pytorch_optimizer's "
+        "apply_cautious (4.x) around " + base.reference,
+        doc=(Cautious.__doc__ or "") + f"\nInner optimizer {base.name!r}:\n\n{base.equations}",
+    )
+
+
 @functools.cache
 def resolve(name: str) -> OptimizerSpec:
     """The spec behind ``name``, composed names included; ``ValueError`` if unknown.
 
-    The grammar is ``[lookahead-][demon-]<base>[w]``.
+    The grammar is ``[lookahead-][cautious-][demon-]<base>[w]``.
     """
     if not isinstance(name, str):
         raise ValueError(f"optimizer name must be a string; received {name!r}")
@@ -297,6 +314,13 @@ def resolve(name: str) -> OptimizerSpec:
     rest = rest.removeprefix("lookahead-")
     if rest.startswith("lookahead-"):
         raise ValueError(f"unknown optimizer {name!r}: Lookahead cannot wrap itself")
+    use_cautious = rest.startswith("cautious-")
+    rest = rest.removeprefix("cautious-")
+    if rest.startswith(("cautious-", "lookahead-")):
+        raise ValueError(
+            f"unknown optimizer {name!r}: the prefixes go in the order "
+            "lookahead-cautious-demon-<name>w, each once"
+        )
     use_demon = rest.startswith("demon-")
     rest = rest.removeprefix("demon-")
     if rest in OPTIMIZERS:
@@ -311,6 +335,8 @@ def resolve(name: str) -> OptimizerSpec:
         raise ValueError(_unknown(name))
     if use_demon:
         spec = with_demon(spec)
+    if use_cautious:
+        spec = with_cautious(spec)
     if lookahead:
         spec = with_lookahead(spec)
     return spec
@@ -319,7 +345,7 @@ def resolve(name: str) -> OptimizerSpec:
 def _unknown(name: str) -> str:
     prefix = ""
     rest = name
-    for p in ("lookahead-", "demon-"):
+    for p in ("lookahead-", "cautious-", "demon-"):
         if rest.startswith(p):
             prefix, rest = prefix + p, rest.removeprefix(p)
     candidates = OPTIMIZERS.names() + [n + "w" for n in OPTIMIZERS.names()]
@@ -327,7 +353,8 @@ def _unknown(name: str) -> str:
     hint = f"; did you mean {', '.join(repr(prefix + c) for c in close)}?" if close else ""
     return (
         f"unknown optimizer {name!r}{hint} (known: {', '.join(OPTIMIZERS.names())}; "
-        "each also as <name>w, demon-<name> where it has momentum, lookahead-<name>)"
+        "each also as <name>w, demon-<name> where it has momentum, cautious-<name>, "
+        "lookahead-<name>)"
     )
 
 
@@ -344,7 +371,11 @@ def available() -> list[str]:
         if OPTIMIZERS.get(base).momentum is not None:
             variants += ["demon-" + base, "demon-" + base + "w"]
         names += variants
+    plain = [n for n in names if not n.startswith("demon-")]
     names += ["lookahead-" + n for n in list(names)]
+    # cautious- goes on every name (resolve takes them all); listed on the base names
+    # and their w forms, so that the conformance table does not double.
+    names += ["cautious-" + n for n in plain]
     return [n for n in names if _accepted(n)]
 
 
