@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import pytorch_optimizer as po
 import torch
 from pytorch_optimizer.base.optimizer import BaseOptimizer
 
@@ -59,3 +60,13 @@ class CautiousHeavyBall(torch.optim.Optimizer):
                 update = state["buf"].clone()
                 BaseOptimizer.apply_cautious(update, g)
                 p.add_(update, alpha=-group["lr"])
+
+
+class CautiousLaProp(po.LaProp):
+    """pytorch_optimizer's LaProp with its own ``cautious`` switch on (it masks the whole
+    step with the gradient, after the momentum; per-parameter path)."""
+
+    def __init__(self, params, **kwargs):
+        super().__init__(params, **kwargs)
+        for group in self.param_groups:
+            group["cautious"] = True

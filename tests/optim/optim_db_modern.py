@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 import pytorch_optimizer as po
-from cautious_refs import CautiousAdamW, CautiousHeavyBall
+from cautious_refs import CautiousAdamW, CautiousHeavyBall, CautiousLaProp
 from optim_db import Row, lookahead
 from reference_harness import Reference, both, decoupled_decay_hook, demon_hook
 
@@ -197,3 +197,16 @@ row("cautious-adamw", {}, lambda params: (CautiousAdamW(params), None))
 row("cautious-adamw", {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.1, "eps": 1e-6}, lambda params: (CautiousAdamW(params, lr=0.01, betas=(0.8, 0.99), weight_decay=0.1, eps=1e-6), None))  # fmt: skip
 row("cautious-db-heavyball", {"lr": 0.05, "momentum": 0.9}, lambda params: (CautiousHeavyBall(params, lr=0.05, momentum=0.9), None))  # fmt: skip
 row("lookahead-cautious-lion", {"lr": 1e-3, "k": 3}, lookahead(po_ref(po.Lion, lr=1e-3, cautious=True), k=3))  # fmt: skip
+
+# -- LaProp: its per-parameter path (foreach=False); the batched path rounds the step sizes
+# -- to float32 (torch.tensor(step_sizes, dtype=torch.float32)), a part patched to float64
+row("laprop", {}, po_ref(po.LaProp, foreach=False))
+row("laprop", {"lr": 1e-2, "betas": (0.8, 0.99), "weight_decay": 0.1, "eps": 1e-8}, po_ref(po.LaProp, lr=1e-2, betas=(0.8, 0.99), weight_decay=0.1, eps=1e-8, foreach=False))  # fmt: skip
+row("laprop", {"lr": 1e-2, "weight_decay": 0.05, "fixed_decay": True}, po_ref(po.LaProp, lr=1e-2, weight_decay=0.05, fixed_decay=True, foreach=False))  # fmt: skip
+row("laprop", {"lr": 1e-2, "centered": True, "steps_before_using_centered": 5}, po_ref(po.LaProp, lr=1e-2, centered=True, steps_before_using_centered=5, foreach=False))  # fmt: skip
+row("laprop", {"lr": 1e-2, "ams_bound": True, "betas": (0.5, 0.9)}, po_ref(po.LaProp, lr=1e-2, ams_bound=True, betas=(0.5, 0.9), foreach=False))  # fmt: skip
+row("laprop", {"lr": 1e-2, "centered": True, "ams_bound": True}, po_ref(po.LaProp, lr=1e-2, centered=True, ams_bound=True, foreach=False))  # fmt: skip
+row("lapropw", {"lr": 1e-2, "weight_decay": 0.1}, decoupled(po.LaProp, 1e-2, 0.1, foreach=False))  # fmt: skip
+row("demon-laprop", {"lr": 1e-2, "total_steps": T}, demon(po.LaProp, 0.9, T, lr=1e-2, foreach=False))  # fmt: skip
+row("cautious-laprop", {"lr": 1e-2}, lambda params: (CautiousLaProp(params, lr=1e-2, foreach=False), None))  # fmt: skip
+row("cautious-laprop", {"lr": 1e-2, "weight_decay": 0.1, "betas": (0.8, 0.99)}, lambda params: (CautiousLaProp(params, lr=1e-2, weight_decay=0.1, betas=(0.8, 0.99), foreach=False), None))  # fmt: skip

@@ -41,6 +41,7 @@ from optimlab.optim.transforms.ademamix import ScaleByAdEMAMix
 from optimlab.optim.transforms.adopt import ScaleByADOPT
 from optimlab.optim.transforms.belief import ScaleByBelief
 from optimlab.optim.transforms.lamb import ScaleByLamb
+from optimlab.optim.transforms.laprop import ScaleByLaProp, ShrinkStep
 from optimlab.optim.transforms.moments import ScaleByAdamGroupCount
 from optimlab.optim.transforms.muon import ScaleByMuon, matrix_or_not, ns_coefficients
 from optimlab.optim.transforms.schedule_free import ScaleBySecondMoment, ScheduleFree
@@ -117,6 +118,45 @@ def _signsgd(lr: float, weight_decay: float, weight_decouple: bool) -> Chain:
     gradient is 0). Weight decay decoupled by default, coupled otherwise.
     """
     return _signum(lr, 0.0, weight_decay, weight_decouple)
+
+
+def _laprop(
+    lr: float, betas: tuple, centered: bool, steps_before_using_centered: int,
+    weight_decay: float, weight_decouple: bool, fixed_decay: bool, ams_bound: bool,
+    eps: float,
+) -> Chain:  # fmt: skip
+    r"""LaProp (Ziyin, Wang and Ueda, "LaProp: Separating Momentum and Adaptivity in Adam",
+    arXiv:2002.04839): momentum over RMSprop-normalised gradients.
+
+    .. math::
+
+        v_t &= \beta_2 v_{t-1} + (1-\beta_2) g_t^2, \qquad
+        m_t = \beta_1 m_{t-1} + (1-\beta_1)\, \eta_t
+            \frac{g_t \sqrt{1-\beta_2^t}}{\sqrt{v_t + 10^{-15}} + \epsilon} \\
+        c_t &= \beta_1 c_{t-1} + (1-\beta_1) \eta_t, \qquad
+        \theta_t = \theta_{t-1} - \frac{\eta_t}{c_t} m_t
+
+    (see :class:`~optimlab.optim.transforms.laprop.ScaleByLaProp` for ``centered``
+    and ``ams_bound``). Decoupled weight decay (the default) is applied after the
+    step, :math:`\theta_t \leftarrow (1 - \eta_t \lambda)\theta_t`, as the
+    reference does. Note: with ``weight_decouple=False`` optimlab adds
+    :math:`\lambda\theta` to the gradient before the step (coupled decay, as the
+    other pytorch_optimizer optimizers do); pytorch_optimizer 4.1's LaProp adds it to
+    the gradient *after* the step has used it, so that there its coupled decay has no
+    effect. Demon (``demon-laprop``) decays :math:`\beta_1`, and :math:`c_t`, an
+    average with the same coefficients, keeps the correction exact.
+    """
+    b1, b2 = betas
+    laprop = ScaleByLaProp(
+        lr, b1, b2, eps, centered=centered,
+        steps_before_using_centered=steps_before_using_centered, ams_bound=ams_bound,
+    )  # fmt: skip
+    if weight_decouple:  # (theta + u)(1 - c) = (1 - c) theta + (1 - c) u
+        c = weight_decay * (1.0 if fixed_decay else lr)
+        return chain(
+            _weight_decay(weight_decay, lr, True, fixed_decay), laprop, ShrinkStep(1.0 - c)
+        )
+    return chain(AddDecayedWeights(weight_decay), laprop)
 
 
 def _adabelief(
@@ -471,8 +511,26 @@ def _register_sign() -> None:
     )  # fmt: skip
 
 
+def _register_laprop() -> None:
+    register(
+        "laprop", _laprop,
+        defaults={"lr": 4e-4, "betas": (0.9, 0.999), "centered": False,
+                  "steps_before_using_centered": 10, "weight_decay": 0.0,
+                  "weight_decouple": True, "fixed_decay": False, "ams_bound": False,
+                  "eps": 1e-15},
+        checks={**COMMON, "betas": checks.BETAS2, "centered": B, "ams_bound": B,
+                "steps_before_using_centered": checks.nonnegative_int},
+        momentum="betas", step_counts="group", reference=PO.format("LaProp"),
+        paper="Ziyin, Wang and Ueda, 'LaProp: Separating Momentum and Adaptivity in Adam', "
+        "arXiv:2002.04839",
+        search={"lr": search.log(1e-5, 1e-1), "betas": (search.log1m(0.5, 0.999),
+                                                        search.log1m(0.8, 0.999))},
+    )  # fmt: skip
+
+
 def _register() -> None:
     _register_sign()
+    _register_laprop()
     register(
         "lion", _lion,
         defaults={"lr": 1e-4, "betas": (0.9, 0.99), "weight_decay": 0.0,

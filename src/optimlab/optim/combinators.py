@@ -28,7 +28,20 @@ from optimlab.optim.base import (
 from optimlab.optim.transforms._torch_ops import lerp_
 
 
-class Lookahead:
+class Around:
+    """A transform around one ``inner`` transform whose state is ``state["inner"]``:
+    ``eval()`` and ``train()`` reach the inner one (schedule-free inside)."""
+
+    inner: Transform
+
+    def to_eval(self, state: State, params: Arrays) -> None:
+        call_hook(self.inner, "to_eval", state["inner"], params)
+
+    def to_train(self, state: State, params: Arrays) -> None:
+        call_hook(self.inner, "to_train", state["inner"], params)
+
+
+class Lookahead(Around):
     r"""Lookahead (Zhang, Lucas, Hinton and Ba, "Lookahead Optimizer: k steps forward,
     1 step back", arXiv:1907.08610) around an inner ("fast") transform.
 
@@ -92,17 +105,11 @@ class Lookahead:
             out -= p  # the update that moves the parameter to phi
         return state["out"]
 
-    def to_eval(self, state: State, params: Arrays) -> None:
-        call_hook(self.inner, "to_eval", state["inner"], params)
-
-    def to_train(self, state: State, params: Arrays) -> None:
-        call_hook(self.inner, "to_train", state["inner"], params)
-
     def __repr__(self) -> str:
         return f"lookahead({self.inner!r}, k={self.k}, alpha={self.alpha})"
 
 
-class Cautious:
+class Cautious(Around):
     r"""The cautious mask (Liang, Chen, Liu and Liu, "Cautious Optimizers: Improving
     Training with One Line of Code", arXiv:2411.16085) around any transform.
 
@@ -141,12 +148,6 @@ class Cautious:
             np.multiply(u, keep, out=out)
             out *= share
         return state["out"]
-
-    def to_eval(self, state: State, params: Arrays) -> None:
-        call_hook(self.inner, "to_eval", state["inner"], params)
-
-    def to_train(self, state: State, params: Arrays) -> None:
-        call_hook(self.inner, "to_train", state["inner"], params)
 
     def __repr__(self) -> str:
         return f"cautious({self.inner!r})"
