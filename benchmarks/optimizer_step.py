@@ -1,6 +1,7 @@
 """One optimizer ``step()``: optimlab against torch.optim on the CPU, same work, same run.
 
-Times ``step()`` of ``adam``, ``sgd`` with momentum 0.9 and ``lion`` on the
+Times ``step()`` of ``adam``, ``sgd`` with momentum 0.9, ``lion`` and the newer ones
+(``signum``, ``signsgd``, ``laprop``, ``cautious-lion``, against pytorch_optimizer) on the
 parameters of the 784-128-64-10 MLP (109,386 parameters) and of a 1M-parameter
 model (a 1000x1000 matrix and a 1000 vector), float32, after a warm-up, and
 prints the median seconds of both and the ratio optimlab / torch (< 1: optimlab
@@ -37,7 +38,22 @@ OPTIMIZERS = {
         lambda ps: torch.optim.SGD(ps, lr=0.01, momentum=0.9),
     ),
     "lion": ("lion", {"lr": 1e-4}, None),
+    # the 2024-26 zoo against its pytorch_optimizer twin (issue 18)
+    "signum": ("signum", {"lr": 1e-3}, lambda ps: _po().SignSGD(ps, lr=1e-3)),
+    "signsgd": ("signsgd", {"lr": 1e-3}, lambda ps: _po().SignSGD(ps, lr=1e-3, momentum=0.0)),
+    "laprop": ("laprop", {"lr": 4e-4}, lambda ps: _po().LaProp(ps, lr=4e-4)),
+    "cautious-lion": (
+        "cautious-lion",
+        {"lr": 1e-4},
+        lambda ps: _po().Lion(ps, lr=1e-4, cautious=True),
+    ),
 }
+
+
+def _po():
+    import pytorch_optimizer
+
+    return pytorch_optimizer
 
 
 def median_seconds(step: Callable[[], None], repeats: int, warmup: int = 5) -> float:
