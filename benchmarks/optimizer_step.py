@@ -1,7 +1,8 @@
 """One optimizer ``step()``: optimlab against torch.optim on the CPU, same work, same run.
 
 Times ``step()`` of ``adam``, ``sgd`` with momentum 0.9, ``lion`` and the newer ones
-(``signum``, ``signsgd``, ``laprop``, ``cautious-lion``, against pytorch_optimizer) on the
+(``signum``, ``signsgd``, ``laprop``, ``cautious-lion`` against pytorch_optimizer,
+``adafactor`` against torch.optim) on the
 parameters of the 784-128-64-10 MLP (109,386 parameters) and of a 1M-parameter
 model (a 1000x1000 matrix and a 1000 vector), float32, after a warm-up, and
 prints the median seconds of both and the ratio optimlab / torch (< 1: optimlab
@@ -42,6 +43,7 @@ OPTIMIZERS = {
     "signum": ("signum", {"lr": 1e-3}, lambda ps: _po().SignSGD(ps, lr=1e-3)),
     "signsgd": ("signsgd", {"lr": 1e-3}, lambda ps: _po().SignSGD(ps, lr=1e-3, momentum=0.0)),
     "laprop": ("laprop", {"lr": 4e-4}, lambda ps: _po().LaProp(ps, lr=4e-4)),
+    "adafactor": ("adafactor", {"lr": 1e-2}, lambda ps: torch.optim.Adafactor(ps, lr=1e-2)),
     "cautious-lion": (
         "cautious-lion",
         {"lr": 1e-4},

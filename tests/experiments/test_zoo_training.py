@@ -15,7 +15,7 @@ OPTIMLAB = str(Path(sys.executable).with_name("optimlab"))
 
 #: (name, learning rate): rates of the sign methods are a per-coordinate step size.
 ZOO = [("signum", 1e-3), ("signsgd", 3e-4), ("cautious-adamw", 1e-3), ("cautious-lion", 3e-4),
-       ("cautious-nesterov", 0.05), ("laprop", 1e-3)]  # fmt: skip
+       ("cautious-nesterov", 0.05), ("laprop", 1e-3), ("adafactor", 3e-2)]  # fmt: skip
 
 
 @pytest.mark.parametrize("name, lr", ZOO)

@@ -70,3 +70,22 @@ class CautiousLaProp(po.LaProp):
         super().__init__(params, **kwargs)
         for group in self.param_groups:
             group["cautious"] = True
+
+
+class CautiousAdafactor(torch.optim.Adafactor):
+    """torch's Adafactor with its step masked: the single-tensor step, with the update
+    through ``apply_cautious`` before it is added (weight decay, on the weights, unmasked)."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        snapshots = {p: p.detach().clone() for g in self.param_groups for p in g["params"]
+                     if p.grad is not None}  # fmt: skip
+        super().step()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                decayed = snapshots[p] * (1 - group["lr"] * group["weight_decay"])
+                update = p - decayed
+                BaseOptimizer.apply_cautious(update, -p.grad)
+                p.copy_(decayed + update)

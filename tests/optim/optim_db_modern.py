@@ -14,7 +14,8 @@ import math
 from typing import Any
 
 import pytorch_optimizer as po
-from cautious_refs import CautiousAdamW, CautiousHeavyBall, CautiousLaProp
+import torch
+from cautious_refs import CautiousAdafactor, CautiousAdamW, CautiousHeavyBall, CautiousLaProp
 from optim_db import Row, lookahead
 from reference_harness import Reference, both, decoupled_decay_hook, demon_hook
 
@@ -210,3 +211,11 @@ row("lapropw", {"lr": 1e-2, "weight_decay": 0.1}, decoupled(po.LaProp, 1e-2, 0.1
 row("demon-laprop", {"lr": 1e-2, "total_steps": T}, demon(po.LaProp, 0.9, T, lr=1e-2, foreach=False))  # fmt: skip
 row("cautious-laprop", {"lr": 1e-2}, lambda params: (CautiousLaProp(params, lr=1e-2, foreach=False), None))  # fmt: skip
 row("cautious-laprop", {"lr": 1e-2, "weight_decay": 0.1, "betas": (0.8, 0.99)}, lambda params: (CautiousLaProp(params, lr=1e-2, weight_decay=0.1, betas=(0.8, 0.99), foreach=False), None))  # fmt: skip
+
+# -- Adafactor: torch.optim.Adafactor (its single-tensor path, the CPU default) ---------------
+row("adafactor", {}, lambda params: (torch.optim.Adafactor(params), None))
+row("adafactor", {"lr": 0.05, "beta2_decay": -0.5, "eps": (1e-30, 1e-3), "d": 2.0, "weight_decay": 0.1}, lambda params: (torch.optim.Adafactor(params, lr=0.05, beta2_decay=-0.5, eps=(1e-30, 1e-3), d=2.0, weight_decay=0.1), None))  # fmt: skip
+row("adafactor", {"lr": 0.5, "eps": (None, 1e-2)}, lambda params: (torch.optim.Adafactor(params, lr=0.5, eps=(None, 1e-2)), None))  # fmt: skip
+row("adafactorw", {"weight_decay": 0.1}, lambda params: (torch.optim.Adafactor(params), decoupled_decay_hook(1e-2, 0.1)))  # fmt: skip
+row("cautious-adafactor", {"lr": 0.05}, lambda params: (CautiousAdafactor(params, lr=0.05), None))  # fmt: skip
+row("lookahead-adafactor", {"k": 3}, lookahead(lambda params: (torch.optim.Adafactor(params), None), k=3))  # fmt: skip

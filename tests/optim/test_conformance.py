@@ -211,7 +211,10 @@ def test_rejects_bad_hyperparameters(name):
         betas = (1.0, *spec.defaults["betas"][1:])
         with pytest.raises(ValueError, match=r"beta1 must be in \[0, 1\); received beta1=1.0"):
             optim.create(name, make_params(), **kwargs, betas=betas)
-    if "eps" in spec.defaults:
+    if isinstance(spec.defaults.get("eps"), tuple):  # Adafactor's (eps1, eps2)
+        with pytest.raises(ValueError, match=r"eps2 must be >= 0; received eps2=-1.0"):
+            optim.create(name, make_params(), **kwargs, eps=(None, -1.0))
+    elif "eps" in spec.defaults:
         with pytest.raises(ValueError, match=r"eps must be > 0; received eps=0.0"):
             optim.create(name, make_params(), **kwargs, eps=0.0)
 

@@ -24,6 +24,7 @@ has no gradient on some steps. Registered with ``step_counts="group"``.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from optimlab.optim import search
@@ -36,6 +37,7 @@ from optimlab.optim.transforms import (
     DecoupledWeightDecay,
     ScaleByLearningRate,
 )
+from optimlab.optim.transforms.adafactor import ScaleByAdafactor
 from optimlab.optim.transforms.adan import ProximalWeightDecay, ScaleByAdan
 from optimlab.optim.transforms.ademamix import ScaleByAdEMAMix
 from optimlab.optim.transforms.adopt import ScaleByADOPT
@@ -157,6 +159,41 @@ def _laprop(
             _weight_decay(weight_decay, lr, True, fixed_decay), laprop, ShrinkStep(1.0 - c)
         )
     return chain(AddDecayedWeights(weight_decay), laprop)
+
+
+def _adafactor(lr: float, beta2_decay: float, eps: tuple, d: float, weight_decay: float) -> Chain:
+    r"""Adafactor (Shazeer and Stern, "Adafactor: Adaptive Learning Rates with Sublinear
+    Memory Cost", arXiv:1804.04235), as ``torch.optim.Adafactor``: factored second
+    moments, a relative step :math:`\max(\epsilon_2, \operatorname{RMS}(\theta))
+    \min(\eta, 1/\sqrt t)` and update clipping at RMS ``d``; see
+    :class:`~optimlab.optim.transforms.adafactor.ScaleByAdafactor` for the equations.
+
+    ``eps`` is :math:`(\epsilon_1, \epsilon_2)`, :math:`\epsilon_1` ``None`` for the
+    dtype's machine epsilon. The learning rate caps the relative step size; it is not a
+    multiplier of the step. Weight decay :math:`(1 - \eta\lambda)\theta`, decoupled.
+    """
+    eps1, eps2 = eps
+    return chain(ScaleByAdafactor(lr, beta2_decay, eps1, eps2, d, weight_decay))
+
+
+def _adafactor_eps(owner: str, name: str, value: Any) -> None:
+    if not isinstance(value, tuple | list) or len(value) != 2:
+        raise ValueError(f"{owner}: {name} must be a pair (eps1, eps2); received {name}={value!r}")
+    if value[0] is not None:
+        checks.nonnegative(owner, "eps1", value[0])
+    checks.nonnegative(owner, "eps2", value[1])
+
+
+def _at_least_one(owner: str, name: str, value: Any) -> None:
+    v = value(0) if callable(value) else value
+    if isinstance(v, bool) or not isinstance(v, int | float) or not 1.0 <= v < math.inf:
+        raise ValueError(f"{owner}: {name} must be >= 1; received {name}={value!r}")
+
+
+def _beta2_decay(owner: str, name: str, value: Any) -> None:
+    v = value(0) if callable(value) else value
+    if isinstance(v, bool) or not isinstance(v, int | float) or not -math.inf < v <= 0.0:
+        raise ValueError(f"{owner}: {name} must be <= 0; received {name}={value!r}")
 
 
 def _adabelief(
@@ -528,9 +565,24 @@ def _register_laprop() -> None:
     )  # fmt: skip
 
 
+def _register_adafactor() -> None:
+    register(
+        "adafactor", _adafactor,
+        defaults={"lr": 1e-2, "beta2_decay": -0.8, "eps": (None, 1e-3), "d": 1.0,
+                  "weight_decay": 0.0},
+        checks={"lr": checks.nonnegative, "beta2_decay": _beta2_decay, "eps": _adafactor_eps,
+                "d": _at_least_one, "weight_decay": checks.nonnegative},
+        reference="torch.optim.Adafactor (torch 2.13)",
+        paper="Shazeer and Stern, 'Adafactor: Adaptive Learning Rates with Sublinear Memory "
+        "Cost', arXiv:1804.04235",
+        search={"lr": search.log(1e-4, 1.0)},
+    )  # fmt: skip
+
+
 def _register() -> None:
     _register_sign()
     _register_laprop()
+    _register_adafactor()
     register(
         "lion", _lion,
         defaults={"lr": 1e-4, "betas": (0.9, 0.99), "weight_decay": 0.0,
