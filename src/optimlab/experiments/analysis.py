@@ -340,18 +340,26 @@ def summarize(
     units) and, for a classifier, ``num_classes`` come from the store's settings.
     """
     metric = sweep_metric(store, num_classes=num_classes, target=target_accuracy)
-    by_run: dict[str, list[dict[str, Any]]] = {}
-    for row in store.epochs():
-        by_run.setdefault(row["run_id"], []).append(row)
+    summaries = run_summaries(store, metric)
     protocol = sweep_settings(store).get("protocol")
     if isinstance(protocol, dict):
-        return _protocol_cells(store, by_run, metric, protocol)
+        return _protocol_cells(store, summaries, metric, protocol)
     groups: dict[tuple[str, float], list[RunSummary]] = {}
-    for run in store.runs():
-        summary = summarize_run(run, by_run.get(run["run_id"], []), None, None, metric)
+    for summary in summaries.values():
         groups.setdefault((summary.optimizer, summary.lr), []).append(summary)
     _one_configuration_per_cell(store)
     return [make_cell(groups[key], metric) for key in sorted(groups)]
+
+
+def run_summaries(store: Store, metric: Metric) -> dict[str, RunSummary]:
+    """Every run of the store scored by ``metric``, by run id, in the store's order."""
+    by_run: dict[str, list[dict[str, Any]]] = {}
+    for row in store.epochs():
+        by_run.setdefault(row["run_id"], []).append(row)
+    return {
+        r["run_id"]: summarize_run(r, by_run.get(r["run_id"], []), None, None, metric)
+        for r in store.runs()
+    }
 
 
 def without_seed(run: Mapping[str, Any]) -> dict[str, Any]:
@@ -360,7 +368,7 @@ def without_seed(run: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _protocol_cells(
-    store: Store, by_run: Mapping[str, list[dict[str, Any]]], metric: Metric,
+    store: Store, summaries: Mapping[str, RunSummary], metric: Metric,
     record: Mapping[str, Any],
 ) -> list[Cell]:  # fmt: skip
     """A protocol's cells: one per configuration (a trial with its seeds), the chosen
@@ -370,9 +378,6 @@ def _protocol_cells(
 
     plan = Plan.from_record(record)
     runs = store.runs()
-    summaries = {
-        r["run_id"]: summarize_run(r, by_run.get(r["run_id"], []), None, None, metric) for r in runs
-    }
     choices = choose(plan, store.trials(), summaries, metric.sign())
     chosen_ids = {c.chosen.run_id for c in choices.values() if c.chosen is not None}
     # The plan's runs only: its trials, and the chosen configurations at any seed (the

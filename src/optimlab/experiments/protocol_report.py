@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from optimlab.experiments.analysis import Cell, summarize_run, sweep_metric, sweep_settings
+from optimlab.experiments.analysis import Cell, run_summaries, sweep_metric, sweep_settings
 from optimlab.experiments.metric import Metric
 from optimlab.experiments.protocol import PRESETS, Plan
 from optimlab.experiments.protocol_results import (
@@ -65,14 +65,8 @@ def protocol_summary(store: Store, cells: Sequence[Cell]) -> ProtocolSummary | N
         return None
     plan = Plan.from_record(record)
     metric = sweep_metric(store)
-    by_run: dict[str, list[dict[str, Any]]] = {}
-    for row in store.epochs():
-        by_run.setdefault(row["run_id"], []).append(row)
-    runs = store.runs()
-    summaries = {
-        r["run_id"]: summarize_run(r, by_run.get(r["run_id"], []), None, None, metric) for r in runs
-    }
-    configs = {r["run_id"]: json.loads(r["config"]) for r in runs}
+    summaries = run_summaries(store, metric)
+    configs = {r["run_id"]: json.loads(r["config"]) for r in store.runs()}
     choices = choose(plan, store.trials(), summaries, metric.sign())
     chosen_cells = {c.optimizer: c for c in cells if c.chosen}
     budget = {

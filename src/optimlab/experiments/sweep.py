@@ -414,15 +414,9 @@ class SweepJob:
 
     def _finals(self) -> list[RunSpec]:
         """The chosen trial of every optimizer at the final seeds."""
-        from optimlab.experiments.analysis import summarize_run
+        from optimlab.experiments.analysis import run_summaries
 
-        by_run: dict[str, list[dict[str, Any]]] = {}
-        for row in self.store.epochs():
-            by_run.setdefault(row["run_id"], []).append(row)
-        summaries = {
-            r["run_id"]: summarize_run(r, by_run.get(r["run_id"], []), None, None, self.metric)
-            for r in self.store.runs()
-        }
+        summaries = run_summaries(self.store, self.metric)
         choices = choose(self.plan, self.store.trials(), summaries, self.metric.sign())
         by_id = {t.spec.run_id: t.spec for t in self.trials}
         chosen = {}
