@@ -54,6 +54,7 @@ from optimlab.nn.models import (
 )
 from optimlab.nn.module import Module, Parameter
 from optimlab.nn.reconstruction import SigmoidCrossEntropy, SquaredError
+from optimlab.nn.replay import same_randomness
 from optimlab.nn.sequential import Sequential
 
 __all__ = [
@@ -94,4 +95,5 @@ __all__ = [
     "logreg",
     "mlp",
     "noisy_quadratic",
+    "same_randomness",
 ]

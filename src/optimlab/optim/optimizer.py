@@ -39,6 +39,7 @@ import numpy as np
 from optimlab.nn.module import Module, Parameter
 from optimlab.optim import _blocks
 from optimlab.optim.base import Chain, PerParam, merge, select
+from optimlab.optim.closure import Closure, Evaluator, active
 from optimlab.optim.spec import OptimizerSpec, check_hyperparameter_names, values_at
 
 STATE_DICT_VERSION = 4  # 3: bias-correction counts per parameter; 4: one clock (no schedule
@@ -67,6 +68,8 @@ class Optimizer:
         The groups, hyperparameters included, as in PyTorch.
     step_count : int
         How many times :meth:`step` was called.
+    gradient_evaluations : int
+        How many gradients those steps used (1 per step; with a closure, its calls).
     """
 
     spec: ClassVar[OptimizerSpec | None] = None
@@ -93,6 +96,8 @@ class Optimizer:
         if not any(g["params"] for g in self.param_groups):
             raise ValueError(f"{self.name}: params must hold at least one Parameter; received none")
         self.step_count = 0
+        #: Gradients the steps used: one per step, or the closure's calls when given one.
+        self.gradient_evaluations = 0
 
     @property
     def name(self) -> str:
@@ -190,8 +195,38 @@ class Optimizer:
         return self._chains[index]
 
     # -- the update -----------------------------------------------------------------
-    def step(self) -> None:
-        """Update every parameter that has a gradient, then count the step."""
+    def step(self, closure: Closure | None = None) -> float | None:
+        """Update every parameter that has a gradient, then count the step.
+
+        ``closure``, as in PyTorch: a function that zeroes the gradients, re-evaluates
+        the model on the current mini-batch (forward and backward) and returns the
+        loss. When given, it is called once first, for the gradients of this step,
+        and is then available to the transforms that need more evaluations
+        (SophiaH's Hessian-vector products, :mod:`optimlab.optim.closure`); the
+        loss of that first call is returned. Optimizers that need one say so in
+        :attr:`needs_closure`, and refuse a step without it.
+        """
+        loss = None
+        evaluator = None
+        if closure is not None:
+            if not callable(closure):
+                raise TypeError(
+                    f"{self.name}: closure must be callable (it re-evaluates the loss); "
+                    f"received {type(closure).__name__}"
+                )
+            evaluator = Evaluator(closure, [p for g in self.param_groups for p in g["params"]])
+            loss = evaluator.first()
+        with active(evaluator):
+            self._step()
+        self.gradient_evaluations += 1 if evaluator is None else evaluator.evaluations
+        return loss
+
+    @property
+    def needs_closure(self) -> bool:
+        """Whether :meth:`step` needs a closure (some transform evaluates the loss again)."""
+        return any(_wants_closure(chain) for chain in self._chains)
+
+    def _step(self) -> None:
         for index, group in enumerate(self.param_groups):
             params = group["params"]
             have = [i for i, p in enumerate(params) if p.grad is not None]
@@ -281,6 +316,19 @@ class Optimizer:
     def __repr__(self) -> str:
         hp = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
         return f"{type(self).__name__}({self.name!r}, {hp})"
+
+
+def _wants_closure(transform: Any) -> bool:
+    """Whether ``transform`` or one it holds (a chain's links, a combinator's inner
+    transforms, a partition's) has ``needs_closure = True``."""
+    if getattr(transform, "needs_closure", False):
+        return True
+    inner = list(getattr(transform, "transforms", ()))
+    if isinstance(getattr(transform, "transforms", None), Mapping):
+        inner = list(transform.transforms.values())
+    if getattr(transform, "inner", None) is not None:
+        inner.append(transform.inner)
+    return any(_wants_closure(t) for t in inner)
 
 
 def _check_dtype(owner: str, p: Parameter) -> None:

@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 from optimlab._validation import check_positive_int
 from optimlab.data.loader import iterate_batches
 from optimlab.nn.module import Module
+from optimlab.nn.replay import same_randomness
 from optimlab.optim.optimizer import Optimizer
 from optimlab.train.callbacks import Callback
 from optimlab.train.history import EpochRecord, History
@@ -97,7 +98,11 @@ def fit(
 
     Each step: ``logits = model.forward(x)``, ``loss.forward(logits, y)``,
     ``optimizer.zero_grad()``, ``model.backward(loss.backward())``,
-    ``optimizer.step()``.
+    ``optimizer.step()``. An optimizer that evaluates the loss again
+    (``optimizer.needs_closure``: SophiaH) gets ``optimizer.step(closure)`` instead,
+    a closure doing those four on the same batch; its calls after the first reuse
+    the first's dropout masks and leave BatchNorm's running statistics alone
+    (:func:`optimlab.nn.same_randomness`), and each counts as a gradient evaluation.
 
     Parameters
     ----------
@@ -145,14 +150,17 @@ def fit(
     optimizer.train()  # schedule-free optimizers: parameters back to their training form
     first = len(history.epochs) + 1
     steps = _steps_so_far(history, math.ceil(len(train.y) / batch_size))
+    evaluations = _evaluations_so_far(history, steps)
     for epoch in range(first, first + epochs):
         start = time.perf_counter()
         # Overflow on the way to a NaN loss is what the guard below is for.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            before = optimizer.gradient_evaluations
             train_loss, train_acc, taken = _train_epoch(
                 model, loss, optimizer, train, batch_size, rng, epoch, progress
             )
             steps += taken
+            evaluations += optimizer.gradient_evaluations - before
             if val is not None and len(val.y) > 0 and math.isfinite(train_loss):
                 val_loss, val_acc = _evaluate_at_eval_point(model, loss, optimizer, val)
             else:
@@ -182,7 +190,8 @@ def fit(
             test_loss=test_loss,
             test_accuracy=test_acc,
             steps=steps,
-            gradient_evaluations=steps,  # one mini-batch gradient per step
+            # one mini-batch gradient per step; more for an optimizer with a closure
+            gradient_evaluations=evaluations,
         )
         history.epochs.append(record)
         stop = [bool(cb.on_epoch_end(record, history)) for cb in callbacks]
@@ -201,6 +210,14 @@ def _steps_so_far(history: History, per_epoch: int) -> int:
     return last if last is not None else per_epoch * len(history.epochs)
 
 
+def _evaluations_so_far(history: History, steps: int) -> int:
+    """The gradient evaluations of the epochs already in ``history``: its last record's
+    count, or one per step for a history recorded without counts."""
+    if not history.epochs or history.epochs[-1].gradient_evaluations is None:
+        return steps
+    return history.epochs[-1].gradient_evaluations
+
+
 def _evaluate_at_eval_point(
     model: Module, loss: Loss, optimizer: Optimizer, data: Dataset
 ) -> tuple[float, float | None]:
@@ -216,6 +233,45 @@ def _evaluate_at_eval_point(
 #: An epoch whose mean training loss exceeds this many times the first epoch's diverged
 #: (a loss that grows a millionfold has left the problem, even while still finite).
 DIVERGENCE_FACTOR = 1e6
+
+
+class _NonFinite(Exception):
+    """The step's first evaluation gave a NaN or infinite loss: no update."""
+
+
+def _step_with_closure(
+    model: Module, loss: Loss, optimizer: Optimizer, xb: np.ndarray, targets: np.ndarray,
+    skip_input_grad: bool,
+) -> tuple[float, np.ndarray]:  # fmt: skip
+    """``optimizer.step(closure)`` for an optimizer that evaluates the loss again (SophiaH):
+    the closure zeroes the gradients and runs forward and backward on this batch. Its
+    first call is the step's own (fresh dropout masks, BatchNorm statistics updated);
+    the later ones, at perturbed parameters, see the same function
+    (:func:`optimlab.nn.same_randomness`). Returns the first call's loss and outputs."""
+    first: list = []
+
+    def evaluate() -> float:
+        optimizer.zero_grad()
+        outputs = model.forward(xb)
+        value = loss.forward(outputs, targets)
+        if not first:
+            if not math.isfinite(value):
+                raise _NonFinite
+            first.append((value, outputs.copy()))  # later calls may reuse the buffer
+        if skip_input_grad:
+            model.backward(loss.backward(), input_grad=False)
+        else:
+            model.backward(loss.backward())
+        return value
+
+    def closure() -> float:
+        if not first:
+            return evaluate()
+        with same_randomness(model):
+            return evaluate()
+
+    optimizer.step(closure)
+    return first[0]
 
 
 def _train_epoch(
@@ -243,18 +299,27 @@ def _train_epoch(
     classifies = _classifies(loss)
     # Training needs no gradient with respect to the data (Sequential can skip it).
     skip_input_grad = "input_grad" in inspect.signature(model.backward).parameters
+    needs_closure = optimizer.needs_closure
     with bar:
         for xb, yb in bar:
-            logits = model.forward(xb)
-            batch_loss = loss.forward(logits, _targets(loss, xb, yb))
-            if not math.isfinite(batch_loss):
-                return math.nan, math.nan if classifies else None, steps
-            optimizer.zero_grad()
-            if skip_input_grad:
-                model.backward(loss.backward(), input_grad=False)
+            if needs_closure:
+                try:
+                    batch_loss, logits = _step_with_closure(
+                        model, loss, optimizer, xb, _targets(loss, xb, yb), skip_input_grad
+                    )
+                except _NonFinite:
+                    return math.nan, math.nan if classifies else None, steps
             else:
-                model.backward(loss.backward())
-            optimizer.step()
+                logits = model.forward(xb)
+                batch_loss = loss.forward(logits, _targets(loss, xb, yb))
+                if not math.isfinite(batch_loss):
+                    return math.nan, math.nan if classifies else None, steps
+                optimizer.zero_grad()
+                if skip_input_grad:
+                    model.backward(loss.backward(), input_grad=False)
+                else:
+                    model.backward(loss.backward())
+                optimizer.step()
             steps += 1
             total_loss += batch_loss * len(yb)
             if classifies:

@@ -159,6 +159,10 @@ def trajectory(
     if "total_steps" in defaults and "total_steps" not in hp:
         hp["total_steps"] = steps
 
+    def closure() -> float:  # for optimizers that evaluate the gradient again (SophiaH)
+        param.grad = fn.gradient(param.data)
+        return float(np.asarray(fn.value(param.data)).reshape(-1)[0])
+
     points = np.full((steps + 1, 2), np.nan)
     points[0] = point
     diverged_at = None
@@ -166,7 +170,7 @@ def trajectory(
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for t in range(1, steps + 1):
             param.grad = fn.gradient(param.data)  # (1, 2) -> (1, 2)
-            opt.step()
+            opt.step(closure) if opt.needs_closure else opt.step()
             opt.eval()
             points[t] = param.data[0]
             opt.train()
