@@ -10,6 +10,7 @@
 
 from optimlab.optim import aliases as _aliases  # noqa: F401  (registers the named optimizers)
 from optimlab.optim import aliases_adam_mini as _aliases_adam_mini  # noqa: F401
+from optimlab.optim import aliases_kron as _aliases_kron  # noqa: F401
 from optimlab.optim import aliases_lr_free as _aliases_lr_free  # noqa: F401
 from optimlab.optim import aliases_modern as _aliases_modern  # noqa: F401
 from optimlab.optim import aliases_shampoo as _aliases_shampoo  # noqa: F401
