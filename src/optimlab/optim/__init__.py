@@ -13,6 +13,7 @@ from optimlab.optim import aliases_adam_mini as _aliases_adam_mini  # noqa: F401
 from optimlab.optim import aliases_kron as _aliases_kron  # noqa: F401
 from optimlab.optim import aliases_lr_free as _aliases_lr_free  # noqa: F401
 from optimlab.optim import aliases_modern as _aliases_modern  # noqa: F401
+from optimlab.optim import aliases_orthogonal as _aliases_orthogonal  # noqa: F401
 from optimlab.optim import aliases_shampoo as _aliases_shampoo  # noqa: F401
 from optimlab.optim import aliases_sophia as _aliases_sophia  # noqa: F401
 from optimlab.optim import aliases_variance_reduced as _aliases_variance_reduced  # noqa: F401
