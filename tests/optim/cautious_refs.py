@@ -16,6 +16,23 @@ import torch
 from pytorch_optimizer.base.optimizer import BaseOptimizer
 
 
+def step_then_mask(optimizer, own_step, decay_factor) -> None:
+    """``own_step()`` (the reference's whole step), then each parameter's update masked
+    with ``apply_cautious`` against the gradient, as Liang et al. define the mask; the
+    decoupled decay ``p <- decay_factor(group, p) * p``, on the weights, stays unmasked."""
+    before = {p: p.detach().clone() for g in optimizer.param_groups for p in g["params"]
+              if p.grad is not None}  # fmt: skip
+    own_step()
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            decayed = before[p] * decay_factor(group, p)
+            update = p - decayed
+            BaseOptimizer.apply_cautious(update, -p.grad)
+            p.copy_(decayed + update)
+
+
 class CautiousAdamW(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps,
@@ -78,14 +95,4 @@ class CautiousAdafactor(torch.optim.Adafactor):
 
     @torch.no_grad()
     def step(self, closure=None):
-        snapshots = {p: p.detach().clone() for g in self.param_groups for p in g["params"]
-                     if p.grad is not None}  # fmt: skip
-        super().step()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                decayed = snapshots[p] * (1 - group["lr"] * group["weight_decay"])
-                update = p - decayed
-                BaseOptimizer.apply_cautious(update, -p.grad)
-                p.copy_(decayed + update)
+        step_then_mask(self, super().step, lambda g, p: 1 - g["lr"] * g["weight_decay"])

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytorch_optimizer as po
 import torch
+from cautious_refs import step_then_mask
 from optim_db import Row, lookahead
-from pytorch_optimizer.base.optimizer import BaseOptimizer
 from reference_harness import Reference, both, decoupled_decay_hook, demon_hook
 
 ROWS: list[Row] = []
@@ -55,17 +55,7 @@ class MaskedAdamMini(po.AdamMini):
 
     @torch.no_grad()
     def step(self, closure=None):
-        before = {p: p.detach().clone() for g in self.param_groups for p in g["params"]
-                  if p.grad is not None}  # fmt: skip
-        super().step()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                decayed = before[p] * (1.0 - group["lr"] * group["weight_decay"])
-                update = p - decayed
-                BaseOptimizer.apply_cautious(update, -p.grad)
-                p.copy_(decayed + update)
+        step_then_mask(self, super().step, lambda g, p: 1.0 - g["lr"] * g["weight_decay"])
 
 
 def masked(**kwargs: Any) -> Reference:

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytorch_optimizer as po
 import torch
+from cautious_refs import step_then_mask
 from optim_db import Row, lookahead
-from pytorch_optimizer.base.optimizer import BaseOptimizer
 from reference_harness import Reference, both, decoupled_decay_hook, demon_hook
 
 ROWS: list[Row] = []
@@ -47,20 +47,15 @@ class MaskedMARS(po.MARS):
 
     @torch.no_grad()
     def step(self, closure=None):
-        before = {p: p.detach().clone() for g in self.param_groups for p in g["params"]
-                  if p.grad is not None}  # fmt: skip
-        super().step()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                vr = _variance_reduced(group, p)
-                lr = group["lr"] * (1.0 if vr else group["lr_1d_factor"])
-                wd = group["weight_decay"] if vr else group["weight_decay_1d"]
-                decayed = before[p] * (1.0 - wd * (1.0 if group["fixed_decay"] else lr))
-                update = p - decayed
-                BaseOptimizer.apply_cautious(update, -p.grad)
-                p.copy_(decayed + update)
+        step_then_mask(self, super().step, _decay_factor)
+
+
+def _decay_factor(group: dict, p: torch.Tensor) -> float:
+    """MARS's decoupled decay of ``p``: each part with its own learning rate and decay."""
+    vr = _variance_reduced(group, p)
+    lr = group["lr"] * (1.0 if vr else group["lr_1d_factor"])
+    wd = group["weight_decay"] if vr else group["weight_decay_1d"]
+    return 1.0 - wd * (1.0 if group["fixed_decay"] else lr)
 
 
 def masked(**kwargs: Any) -> Reference:

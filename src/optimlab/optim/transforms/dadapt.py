@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from optimlab.optim.base import Arrays, State, zero_buffers
+from optimlab.optim.transforms.prodigy import coupled_gradients
 
 
 def _lerp(a: float, b: float, weight: float) -> float:
@@ -82,15 +83,6 @@ class ScaleByDAdaptAdam:
             state.update(zero_buffers(params, "grad"))  # g + lambda x
         return state
 
-    def _gradients(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        """The gradients, plus ``lambda x`` for coupled decay."""
-        if self.weight_decouple or self.weight_decay == 0.0:
-            return updates
-        for g, p, out in zip(updates, params, state["grad"], strict=True):
-            np.multiply(p, self.weight_decay, out=out)
-            out += g
-        return state["grad"]
-
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
         b1, b2, eps = self.b1, self.b2, self.eps
         beta = math.sqrt(b2)
@@ -99,7 +91,7 @@ class ScaleByDAdaptAdam:
         step_size = d * self.lr
         if self.bias_correction:
             step_size /= (1.0 - b1**t) / math.sqrt(1.0 - b2**t)
-        grads = self._gradients(updates, state, params)
+        grads = coupled_gradients(updates, params, state, self.weight_decay, self.weight_decouple)
         accumulated, l1 = 0.0, 0.0
         for g, m, v, s, out in zip(
             grads, state["m"], state["v"], state["s"], state["out"], strict=True

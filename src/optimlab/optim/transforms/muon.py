@@ -76,6 +76,21 @@ def _is_number(x: object) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
+def orthogonalised_momentum(
+    g: np.ndarray, m: np.ndarray, out: np.ndarray, shape: tuple, mu: float, nesterov: bool,
+    ns_steps: int, coefficients: Sequence[Coefficients],
+) -> np.ndarray:  # fmt: skip
+    r"""Muon's momentum step: :math:`m \leftarrow \operatorname{lerp}(m, g, 1-\mu)` in
+    place, then :math:`\operatorname{NS}(\operatorname{lerp}(g, m, \mu))` (Nesterov) or
+    :math:`\operatorname{NS}(m)` of the ``(shape[0], -1)`` view; ``out`` is the scratch."""
+    lerp_(m, g, 1.0 - mu, scratch=out)
+    if nesterov:
+        lerp(g, m, mu, out=out)
+    else:
+        np.copyto(out, m)
+    return newton_schulz(out.reshape(shape[0], -1), ns_steps, coefficients)
+
+
 def newton_schulz(
     g: np.ndarray,
     steps: int = 5,
@@ -160,12 +175,9 @@ class ScaleByMuon:
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
         mu = self.momentum
         for g, p, m, out in zip(updates, params, state["m"], state["out"], strict=True):
-            lerp_(m, g, 1.0 - mu, scratch=out)
-            if self.nesterov:
-                lerp(g, m, mu, out=out)
-            else:
-                np.copyto(out, m)
-            ortho = newton_schulz(out.reshape(p.shape[0], -1), self.ns_steps, self.coefficients)
+            ortho = orthogonalised_momentum(
+                g, m, out, p.shape, mu, self.nesterov, self.ns_steps, self.coefficients
+            )
             np.multiply(ortho.reshape(p.shape), self.lr_ratio(p.shape), out=out)
         return state["out"]
 

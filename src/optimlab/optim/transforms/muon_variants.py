@@ -19,8 +19,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from optimlab.optim.base import Arrays, PerParam, State, zeros_like_each
-from optimlab.optim.transforms._torch_ops import lerp, lerp_
-from optimlab.optim.transforms.muon import Coefficients, newton_schulz, ns_coefficients
+from optimlab.optim.transforms._torch_ops import lerp_
+from optimlab.optim.transforms.muon import (
+    Coefficients,
+    newton_schulz,
+    ns_coefficients,
+    orthogonalised_momentum,
+)
 
 UPDATE_SCALES = ("preserve_norm", "match_rms")
 
@@ -96,12 +101,9 @@ class ScaleByNorMuon:
         for g, p, m, v, out in zip(
             updates, params, state["m"], state["v"], state["out"], strict=True
         ):
-            lerp_(m, g, 1.0 - mu, scratch=out)
-            if self.nesterov:
-                lerp(g, m, mu, out=out)
-            else:
-                np.copyto(out, m)
-            ortho = newton_schulz(out.reshape(p.shape[0], -1), self.ns_steps, self.coefficients)
+            ortho = orthogonalised_momentum(
+                g, m, out, p.shape, mu, self.nesterov, self.ns_steps, self.coefficients
+            )
             norm0 = float(np.linalg.norm(ortho))
             lerp_(v, np.mean(ortho * ortho, axis=-1, keepdims=True), 1.0 - self.beta2)
             denominator = np.sqrt(v)

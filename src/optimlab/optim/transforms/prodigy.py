@@ -9,6 +9,20 @@ import numpy as np
 from optimlab.optim.base import Arrays, PerParam, State, zero_buffers
 
 
+def coupled_gradients(
+    updates: Arrays, params: Arrays, state: State, weight_decay: float, decouple: bool
+) -> Arrays:
+    r"""The gradients, plus :math:`\lambda x` for coupled decay (into ``state["grad"]``,
+    which the learning-rate-free transforms keep for it); the gradients themselves for
+    decoupled decay or none."""
+    if decouple or weight_decay == 0.0:
+        return updates
+    for g, p, out in zip(updates, params, state["grad"], strict=True):
+        np.multiply(p, weight_decay, out=out)
+        out += g
+    return state["grad"]
+
+
 class ScaleByProdigy:
     r"""Prodigy (Mishchenko and Defazio, "Prodigy: An Expeditiously Adaptive Parameter-Free
     Learner", arXiv:2306.06101), Adam version, as ``pytorch_optimizer.Prodigy`` (4.1).
@@ -88,15 +102,6 @@ class ScaleByProdigy:
             state.update(zero_buffers(params, "grad"))  # g + lambda x
         return state
 
-    def _gradients(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
-        """The gradients, plus ``lambda x`` for coupled decay."""
-        if self.weight_decouple or self.weight_decay == 0.0:
-            return updates
-        for g, p, out in zip(updates, params, state["grad"], strict=True):
-            np.multiply(p, self.weight_decay, out=out)
-            out += g
-        return state["grad"]
-
     def update(self, updates: Arrays, state: State, params: Arrays) -> Arrays:
         b1, b2, b3 = self.b1, self.b2, self.b3
         state["count"] = t = state["count"] + 1
@@ -106,7 +111,7 @@ class ScaleByProdigy:
         step_size = d * self.lr / correction
         weight = (d / d0) * step_size
         weight_s = (d / d0) * (d if self.safeguard_warmup else step_size)
-        grads = self._gradients(updates, state, params)
+        grads = coupled_gradients(updates, params, state, self.weight_decay, self.weight_decouple)
         numerator, denominator = state["d_numerator"] * b3, 0.0
         p0s = state["p0"]
         for i, (g, p, m, v, s, out) in enumerate(
