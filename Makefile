@@ -14,8 +14,10 @@ lint: setup
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 
+# One pytest worker per core (pytest-xdist); BLAS and OpenMP one thread per worker, so
+# that the workers do not wait on each other's spinning threads.
 test: lint
-	$(VENV)/python -m pytest -q
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/python -m pytest -q -n auto
 
 bench: setup
 	$(VENV)/python benchmarks/run.py

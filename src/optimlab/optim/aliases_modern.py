@@ -164,9 +164,21 @@ def _laprop(
 def _adafactor(lr: float, beta2_decay: float, eps: tuple, d: float, weight_decay: float) -> Chain:
     r"""Adafactor (Shazeer and Stern, "Adafactor: Adaptive Learning Rates with Sublinear
     Memory Cost", arXiv:1804.04235), as ``torch.optim.Adafactor``: factored second
-    moments, a relative step :math:`\max(\epsilon_2, \operatorname{RMS}(\theta))
-    \min(\eta, 1/\sqrt t)` and update clipping at RMS ``d``; see
-    :class:`~optimlab.optim.transforms.adafactor.ScaleByAdafactor` for the equations.
+    moments, a relative step and update clipping at RMS ``d``. For a parameter at its
+    own step :math:`t` (:math:`c` = ``beta2_decay``):
+
+    .. math::
+
+        V_t &\approx \frac{R_t C_t}{\overline{R_t}}, \quad
+        R_t, C_t = \text{row, column means of } g_t^2 \text{ averaged with }
+        \hat\beta_t = 1 - t^{c} \\
+        \theta_t &= (1 - \eta\lambda)\theta_{t-1} - \frac{\alpha_t U_t}{\max(1,
+        \operatorname{RMS}(U_t)/d)}, \quad U_t = \frac{g_t}{\sqrt{V_t}}, \quad
+        \alpha_t = \max(\epsilon_2, \operatorname{RMS}(\theta_{t-1})) \min(\eta, t^{-1/2})
+
+    (factored over the last two dimensions; a vector or a 0-d parameter keeps the full
+    :math:`V_t`); the exact equations, with where :math:`\epsilon_1` enters, are in
+    :class:`~optimlab.optim.transforms.adafactor.ScaleByAdafactor`.
 
     ``eps`` is :math:`(\epsilon_1, \epsilon_2)`, :math:`\epsilon_1` ``None`` for the
     dtype's machine epsilon. The learning rate caps the relative step size; it is not a
