@@ -207,3 +207,24 @@ def test_run_ids_of_existing_stores_are_unchanged():
     assert [r.run_id for r in config.runs()] == ["ec0665db4d23e98e", "8f7bd5f7f359431d"]
     config.init = "he"
     assert [r.run_id for r in config.runs()] == ["e1fcf2f26c98bccf", "5c3765beebecb73b"]
+
+
+def test_a_sweep_passes_sophia_a_closure_and_stores_its_gradient_evaluations(tmp_path):
+    """SophiaH's Hessian-vector products need ``step(closure)``: the sweep runner gives
+    one, the store counts its extra evaluations (2 per probe, every ``update_period``
+    steps), and two workers give the serial numbers."""
+    config = small(optimizers=["sophia", "adam"], lrs=[0.05], seeds=[0], epochs=1,
+                   train_subset=1000)  # fmt: skip
+    outcome = run_sweep(config, tmp_path / "serial", workers=1, progress=False)
+    assert len(outcome.done) == 2 and not outcome.failed
+    store = Store(tmp_path / "serial" / "results.db", readonly=True)
+    by_optimizer = {r["optimizer"]: store.epochs(r["run_id"])[-1] for r in store.runs()}
+    steps = by_optimizer["adam"]["steps"]
+    hessian_steps = -(-steps // 10)  # steps 1, 11, 21, ... (update_period 10)
+    assert by_optimizer["adam"]["gradient_evaluations"] == steps
+    assert by_optimizer["sophia"]["steps"] == steps
+    assert by_optimizer["sophia"]["gradient_evaluations"] == steps + 2 * hessian_steps
+    run_sweep(config, tmp_path / "two", workers=2, progress=False)
+    assert epoch_rows(tmp_path / "two" / "results.db") == epoch_rows(
+        tmp_path / "serial" / "results.db"
+    )
