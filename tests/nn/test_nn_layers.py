@@ -248,3 +248,24 @@ def test_a_small_mlp_learns():
     last = loss.forward(model.forward(x), y)
     assert first > 0.5 and last < 0.3
     assert (loss.predictions == y).mean() > 0.85
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(np.float64, 1e-12), (np.float32, 1e-2)])
+@pytest.mark.parametrize(
+    "layer, shape", [(nn.BatchNorm2D, (64, 8, 14, 14)), (nn.BatchNorm1D, (512, 8))]
+)
+def test_batchnorm_keeps_its_precision_when_the_mean_is_far_above_the_spread(
+    layer, shape, dtype, tolerance
+):
+    """Inputs with mean 1e4 and spread 1: the two-pass variance normalises them to
+    float64's answer (1e-12) or within 1e-2 of the spread in float32 (the inputs are
+    quantised at ~1e-3 there); E[x^2] - E[x]^2 would lose every digit (10^8 - 10^8)."""
+    rng = np.random.default_rng(0)
+    x = (1e4 + rng.standard_normal(shape)).astype(dtype)
+    y = layer(shape[1], dtype=dtype).forward(x)
+    x64 = x.astype(np.float64)
+    axes = (0, *range(2, x.ndim))
+    centred = x64 - x64.mean(axis=axes, keepdims=True)
+    expected = centred / np.sqrt((centred**2).mean(axis=axes, keepdims=True) + 1e-5)
+    assert y.dtype == dtype
+    np.testing.assert_allclose(y, expected, rtol=0, atol=tolerance)
