@@ -14,10 +14,11 @@ lint: setup
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 
-# One pytest worker per core (pytest-xdist); BLAS and OpenMP one thread per worker, so
+# One pytest worker per core (pytest-xdist, idle workers steal queued tests: the long
+# CLI tests do not pile up at the end); BLAS and OpenMP one thread per worker, so
 # that the workers do not wait on each other's spinning threads.
 test: lint
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/python -m pytest -q -n auto
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/python -m pytest -q -n auto --dist worksteal
 
 bench: setup
 	$(VENV)/python benchmarks/run.py
