@@ -62,13 +62,18 @@ def relative_error(ours: list[np.ndarray], theirs: list[np.ndarray]) -> float:
 def run_pair(
     name: str, kwargs: dict, reference: Reference, *, steps: int = STEPS, seed: int = 0,
     shapes: list[tuple[int, ...]] = SHAPES, before_compare: Callable | None = None,
-    has_grad: HasGrad = every_step,
+    has_grad: HasGrad = every_step, reference_shapes: list[tuple[int, ...]] | None = None,
 ) -> float:  # fmt: skip
-    """Max relative error between the parameters of both after ``steps`` steps."""
+    """Max relative error between the parameters of both after ``steps`` steps.
+
+    ``reference_shapes``: the reference's parameters (and gradients) are the same numbers
+    reshaped to these (a 0-d parameter against its 1-element twin, say)."""
     rng = np.random.default_rng(seed)
     init = [rng.standard_normal(shape) for shape in shapes]
     ours = [Parameter(a.copy(), name=f"p{i}") for i, a in enumerate(init)]
-    theirs = [torch.tensor(a.copy(), requires_grad=True) for a in init]
+    twins = shapes if reference_shapes is None else reference_shapes
+    theirs = [torch.tensor(a.reshape(s).copy(), requires_grad=True)
+              for a, s in zip(init, twins, strict=True)]  # fmt: skip
     opt = optim.create(name, ours, **kwargs)
     ref, hook = reference(theirs)
     noise = np.random.default_rng(seed + 1)
@@ -80,7 +85,7 @@ def run_pair(
             for i, (p, q, g) in enumerate(zip(ours, theirs, grads, strict=True)):
                 if has_grad(t, i):
                     p.grad = g.copy()
-                    q.grad = torch.tensor(g.copy())  # references may write into .grad
+                    q.grad = torch.tensor(g.reshape(q.shape))  # a copy: references write .grad
                 else:
                     p.grad = q.grad = None
             if hook is not None:
@@ -91,7 +96,8 @@ def run_pair(
             before_compare(opt, ref)
     finally:
         torch.set_default_dtype(previous)
-    return relative_error([p.data for p in ours], [q.detach().numpy() for q in theirs])
+    return relative_error([p.data.reshape(-1) for p in ours],
+                          [q.detach().numpy().reshape(-1) for q in theirs])  # fmt: skip
 
 
 def decoupled_decay_hook(lr: float, weight_decay: float) -> Hook:

@@ -32,9 +32,6 @@ from optim_db_shampoo import CONV_ROWS, CONV_SHAPES, MERGE_SHAPES, ROWS
 from pytorch_optimizer.optimizer.soap import SOAP
 from reference_harness import PATTERNS, SCALAR_SHAPES, SHAPES, STEPS, TOLERANCE, run_pair
 
-from optimlab import optim
-from optimlab.nn import Parameter
-
 
 def soap_qr_float64(self, state, max_precondition_dim=10000, merge_dims=False):
     """``SOAP.get_orthogonal_matrix_qr`` with the QR in the statistics' dtype, not float32."""
@@ -115,30 +112,8 @@ def test_soap_matches_reference_on_a_0d_parameter(row, float64_reference):
 def run_reshaped(name: str, kwargs: dict, reference, ours: list[tuple], theirs: list[tuple],
                  has_grad=PATTERNS["every-step"]) -> float:  # fmt: skip
     """``run_pair`` with the reference's parameters (and gradients) reshaped to ``theirs``."""
-    rng = np.random.default_rng(0)
-    init = [rng.standard_normal(shape) for shape in ours]
-    mine = [Parameter(a.copy(), name=f"p{i}") for i, a in enumerate(init)]
-    refs = [torch.tensor(a.reshape(s).copy()) for a, s in zip(init, theirs, strict=True)]
-    opt = optim.create(name, mine, **kwargs)
-    ref, hook = reference(refs)
-    noise = np.random.default_rng(1)
-    for t in range(STEPS):
-        for i, (p, q) in enumerate(zip(mine, refs, strict=True)):
-            g = 0.5 * p.data + noise.standard_normal(p.shape)
-            if has_grad(t, i):
-                p.grad, q.grad = g.copy(), torch.tensor(g.reshape(q.shape))
-            else:
-                p.grad = q.grad = None
-        if hook is not None:
-            hook(ref, t)
-        ref.step()
-        opt.step()
-    return max(
-        float(
-            np.max(np.abs(p.data.reshape(-1) - q.numpy().reshape(-1))) / np.max(np.abs(q.numpy()))
-        )
-        for p, q in zip(mine, refs, strict=True)
-    )
+    return run_pair(name, kwargs, reference, shapes=ours, reference_shapes=theirs,
+                    has_grad=has_grad)  # fmt: skip
 
 
 @pytest.mark.parametrize("row", SHAMPOO_ROWS, ids=[r.id for r in SHAMPOO_ROWS])
