@@ -21,6 +21,9 @@ resident memory after the imports, after loading the data, and at its peak::
 
     python benchmarks/training.py {mlp,cnn} {optimlab,torch} [--examples N]
 
+``python benchmarks/training.py diagnostics [--examples N] [--repeats K]`` prints the
+cost of the per-layer diagnostics instead (:func:`diagnostics_overhead`).
+
 torch is imported only inside the torch functions, so an optimlab process never
 loads it.
 """
@@ -34,7 +37,9 @@ import os
 import resource
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -44,6 +49,8 @@ from optimlab.experiments.problems import PROBLEMS
 from optimlab.experiments.run import make_loss
 from optimlab.nn.models import build_model
 from optimlab.train import fit
+from optimlab.train.diagnostics import DIAGNOSTIC_EVERY, DiagnosticsRecorder
+from optimlab.train.loop import StepObserver
 
 BATCH_SIZE = 128
 
@@ -113,7 +120,7 @@ class OptimlabTrainer:
         self.optimizer = optim.create("sgd", self.model.parameters(), lr=work.lr, **hyper)
         self.rng = np.random.default_rng(seed + 1)
 
-    def epoch(self, train: ArrayDataset) -> None:
+    def epoch(self, train: ArrayDataset, observers: Sequence[StepObserver] = ()) -> None:
         fit(
             self.model,
             self.loss,
@@ -124,6 +131,7 @@ class OptimlabTrainer:
             batch_size=BATCH_SIZE,
             rng=self.rng,
             progress=False,
+            observers=observers,
         )
 
 
@@ -323,7 +331,88 @@ def probe(kind: str, library: str, examples: int | None) -> dict[str, float | No
     }
 
 
+# -- the cost of the diagnostics ----------------------------------------------------------
+
+
+def diagnostics_overhead(examples: int = 54_000, repeats: int = 7) -> dict[str, float]:
+    """Median seconds of an ``fmnist-mlp`` epoch with and without a
+    :class:`~optimlab.train.diagnostics.DiagnosticsRecorder` (every
+    ``DIAGNOSTIC_EVERY`` steps), and their ratio (goal < 1.10).
+
+    The data are random images of Fashion-MNIST's shape (``examples`` of them, float32,
+    standardized-like), which cost what the real ones do and need no download. The two
+    trainers start from the same weights and alternate epoch by epoch, after one warm-up
+    epoch each, so that a slow moment of the machine hits both.
+    """
+    rng = np.random.default_rng(0)
+    shape = SimpleNamespace(input_shape=(1, 28, 28), num_classes=10)
+    x = rng.standard_normal((examples, 1, 28, 28), dtype=np.float32)  # (N, C, H, W)
+    train = ArrayDataset(x, rng.integers(0, 10, size=examples))
+    plain, watched = OptimlabTrainer("mlp", shape), OptimlabTrainer("mlp", shape)
+    recorder = _Timed(DiagnosticsRecorder(watched.model, every=DIAGNOSTIC_EVERY))
+    times: dict[str, list[float]] = {"plain": [], "diagnostics": [], "recorder": []}
+    for repeat in range(repeats + 1):
+        for key, trainer, observers in (("plain", plain, ()), ("diagnostics", watched, [recorder])):
+            time.sleep(0.1)
+            recorder.seconds = 0.0
+            start = time.perf_counter()
+            trainer.epoch(train, observers)
+            if repeat:  # the first is the warm-up
+                times[key].append(time.perf_counter() - start)
+        if repeat:
+            times["recorder"].append(recorder.seconds)
+    result = {key: float(np.median(t)) for key, t in times.items()}
+    result["ratio"] = result["diagnostics"] / result["plain"]
+    # the recorder's own time against the plain epoch: the same overhead, free of the
+    # noise of two whole epochs on a shared machine
+    result["recorder_ratio"] = (result["plain"] + result["recorder"]) / result["plain"]
+    return result
+
+
+class _Timed:
+    """A step observer passing every call on to ``inner``, adding up their seconds."""
+
+    def __init__(self, inner: StepObserver) -> None:
+        self.inner, self.seconds = inner, 0.0
+
+    def _call(self, method: str, arg: int):
+        start = time.perf_counter()
+        try:
+            return getattr(self.inner, method)(arg)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+    def wants(self, step: int) -> bool:
+        return self._call("wants", step)
+
+    def before_step(self, step: int) -> None:
+        self._call("before_step", step)
+
+    def after_step(self, step: int) -> None:
+        self._call("after_step", step)
+
+    def end_epoch(self, epoch: int) -> None:
+        self._call("end_epoch", epoch)
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["diagnostics"]:
+        parser = argparse.ArgumentParser(
+            prog="training.py diagnostics",
+            description="an fmnist-mlp epoch with and without DiagnosticsRecorder",
+        )
+        parser.add_argument("--examples", type=int, default=54_000)
+        parser.add_argument("--repeats", type=int, default=7)
+        args = parser.parse_args(sys.argv[2:])
+        result = diagnostics_overhead(args.examples, args.repeats)
+        print(
+            f"fmnist-mlp epoch ({args.examples} examples, median of {args.repeats}): "
+            f"{result['plain']:.3f} s plain, {result['diagnostics']:.3f} s with diagnostics "
+            f"every {DIAGNOSTIC_EVERY} steps; overhead ratio {result['ratio']:.3f} (goal < 1.10); "
+            f"the recorder's own {1e3 * result['recorder']:.1f} ms an epoch: "
+            f"ratio {result['recorder_ratio']:.3f}"
+        )
+        return
     parser = argparse.ArgumentParser(description="memory probe: one training epoch, fresh process")
     parser.add_argument("kind", choices=sorted(WORKLOADS))
     parser.add_argument("library", choices=["optimlab", "torch"])

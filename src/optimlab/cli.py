@@ -269,6 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--train-subset", type=int, help="train on the first N examples only")
     train.add_argument(
+        "--diagnostics", action="store_true",
+        help="record per-layer diagnostics (every 10th step) into history.json and draw "
+        "OUT/diagnostics-*.png",
+    )  # fmt: skip
+    train.add_argument(
         "--threads", type=int, default=1,
         help="BLAS threads (default 1, as every sweep worker: the same numbers as compare, bit "
         "for bit; more can be faster for the CNN, with float32 results that differ in the "
@@ -304,6 +309,17 @@ def build_parser() -> argparse.ArgumentParser:
         "value (accuracy, or loss for a loss problem)",
     )  # fmt: skip
     compare.add_argument("--train-subset", type=int, help="train on the first N examples only")
+    compare.add_argument(
+        "--diagnostics", action="store_true",
+        help="record per-layer diagnostics in every run (gradient, update and weight RMS, "
+        "update/weight, effective learning rate, cosine and sign agreement with the negative "
+        "gradient, every 10th step) into the diagnostics table; part of the runs' identity",
+    )  # fmt: skip
+    compare.add_argument(
+        "--landscape", action="store_true",
+        help="keep every run's weights 4 times per epoch and at each epoch's end (the weights "
+        "table), for optimlab landscape OUT; part of the runs' identity",
+    )  # fmt: skip
     compare.add_argument(
         "--target", type=float,
         help="the validation value whose 'epochs (steps, seconds) to reach' the report counts, "
@@ -449,8 +465,9 @@ def _sweep_config(args: argparse.Namespace) -> Any:
         value = getattr(args, key)
         if value is not None:
             setattr(config, key, value)
-    if args.tune:
-        config.tune = True
+    for flag in ("tune", "diagnostics", "landscape"):
+        if getattr(args, flag, False):
+            setattr(config, flag, True)
     config.hyperparameters.update(dict(args.overrides))
     _add_plugins(config, args.plugins)
     return config
@@ -750,6 +767,7 @@ def _train(args: argparse.Namespace) -> int:
         problem=args.problem,
         train_subset=args.train_subset,
         plugins=tuple(args.plugins),
+        diagnostics=args.diagnostics,
     )
     result = run_training(config, args.out, progress=False if args.quiet else None)
     if result["diverged"]:

@@ -77,7 +77,8 @@ KEY_TYPES = {
     "hyperparameters": "table", "optimizer": "table of tables", "init": "string",
     "plugins": "list of strings", "budget": "integer or budget name",
     "final_seeds": "list of integers or a count", "protocol": "string", "studies": "integer",
-    "search_seed": "integer", "sequence": "string",
+    "search_seed": "integer", "sequence": "string", "diagnostics": "true or false",
+    "landscape": "true or false",
 }  # fmt: skip
 KEYS = set(KEY_TYPES)
 RUN_KEY_TYPES = {
@@ -178,6 +179,11 @@ class SweepConfig:
     studies: int | None = None
     sequence: str = "sobol"
     search_seed: int = 0
+    #: Per-layer diagnostics in every run (:mod:`optimlab.train.diagnostics`), and the
+    #: weights kept along every run for ``optimlab landscape``: both part of the runs'
+    #: identity (:class:`~optimlab.experiments.run.RunConfig`).
+    diagnostics: bool = False
+    landscape: bool = False
     #: The sweep file this came from (named in errors; not part of the sweep).
     source: str | None = field(default=None, compare=False, repr=False)
 
@@ -487,6 +493,7 @@ class RunSpec:
             hyperparameters=self.hyperparameters, schedule=schedule, warmup=warmup,
             problem=self.problem, init=self.sweep.init, val_fraction=self.sweep.val_fraction,
             train_subset=self.sweep.train_subset, plugins=self.plugins,
+            diagnostics=self.sweep.diagnostics, landscape=self.sweep.landscape,
         )  # fmt: skip
 
     @property

@@ -13,6 +13,10 @@ A tuning protocol's sweep adds ``trials.<fmt>``: which run is trial ``trial`` of
 study ``study`` of each optimizer (and of which ``kind``), with its rate, seed,
 hyperparameters and status.
 
+A sweep with ``--diagnostics`` adds ``diagnostics.<fmt>``: a row per run, epoch,
+layer and diagnostic (``run_id``, the run's ``optimizer``, ``lr`` and ``seed``,
+``epoch``, ``layer``, ``name``, ``value``).
+
 Both formats add the verdicts of every pair of optimizers
 (:mod:`optimlab.experiments.sweep_verdicts`): ``verdicts.csv`` has a row per
 comparison (the interval as ``ci_low`` and ``ci_high``, and the options that
@@ -53,8 +57,14 @@ def _queries(store: Store) -> dict[str, str]:
         "r.hyperparameters, r.status FROM trials t JOIN runs r USING (run_id) "
         "ORDER BY t.optimizer, t.kind, t.study, t.trial"
     } if store.trials() else {}  # fmt: skip
+    diagnostics = {
+        "diagnostics": "SELECT d.run AS run_id, r.optimizer, r.lr, r.seed, d.epoch, d.layer, "
+        "d.name, d.value FROM diagnostics d JOIN runs r ON r.run_id = d.run "
+        "ORDER BY r.optimizer, r.lr, r.seed, d.run, d.epoch, d.rowid"
+    } if store.diagnostics() else {}  # fmt: skip
     return {
         **trials,
+        **diagnostics,
         "runs": "SELECT * FROM runs ORDER BY optimizer, lr, seed, run_id",
         "epochs": (
             f"SELECT e.run_id, r.optimizer, r.lr, r.seed, {columns} FROM epochs e "
@@ -80,7 +90,8 @@ def export(out_dir: str | os.PathLike[str], fmt: str = "csv", **options: Any) ->
     Returns
     -------
     list of Path
-        The files written (atomically): trials (a protocol's), runs, epochs, verdicts.
+        The files written (atomically): trials (a protocol's), diagnostics (a sweep's
+        with them), runs, epochs, verdicts.
     """
     if fmt not in FORMATS:
         raise ValueError(f"export: fmt must be one of {', '.join(FORMATS)}; received fmt={fmt!r}")

@@ -43,6 +43,10 @@ from optimlab.optim.schedules import make_lr_schedule
 #: The seed of every run's validation split: the split belongs to the problem.
 SPLIT_SEED = 0
 
+#: A ``landscape`` run keeps its weights this many times per epoch (evenly spaced in
+#: steps), besides its initial weights and its weights at the end of every epoch.
+WEIGHTS_PER_EPOCH = 4
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -57,6 +61,13 @@ class RunConfig:
     the optimizer's besides ``lr``; ``schedule`` and ``warmup`` shape the
     learning rate over the run; Demon's ``total_steps`` defaults to the run's
     length. ``plugins`` are imported before the optimizer is built.
+
+    Two observations that leave the numbers alone but belong to the run's identity
+    (a store either has them for a run or not): ``diagnostics`` records per-layer
+    statistics (:mod:`optimlab.train.diagnostics`, every
+    :data:`~optimlab.train.diagnostics.DIAGNOSTIC_EVERY` steps), ``landscape`` keeps
+    the weights :data:`WEIGHTS_PER_EPOCH` times per epoch and at every epoch's end
+    (:class:`~optimlab.train.weights.WeightTrail`, for ``optimlab landscape``).
     """
 
     optimizer: str
@@ -76,6 +87,8 @@ class RunConfig:
     val_fraction: float = 0.1
     train_subset: int | None = None
     plugins: tuple[Plugin, ...] = ()
+    diagnostics: bool = False
+    landscape: bool = False
 
     def __post_init__(self) -> None:
         given = self.dataset is not None, self.model is not None
@@ -110,6 +123,10 @@ class RunConfig:
     def steps_per_epoch(self, n_train: int) -> int:
         return math.ceil(n_train / self.batch_size)
 
+    def weights_every(self, n_train: int) -> int:
+        """The steps between two kept weight vectors of a ``landscape`` run."""
+        return max(1, self.steps_per_epoch(n_train) // WEIGHTS_PER_EPOCH)
+
     # -- JSON ------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The JSON form whose digest is the run id.
@@ -142,6 +159,9 @@ class RunConfig:
             config["init"] = INITIALIZERS.canonical(self.init)
         if self.plugins:
             config["plugins"] = [p.record() for p in self.plugins]
+        for observed in ("diagnostics", "landscape"):
+            if getattr(self, observed):
+                config[observed] = True
         return config
 
     @classmethod

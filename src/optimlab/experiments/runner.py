@@ -16,9 +16,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+import numpy as np
+
 from optimlab.experiments import checkpoint
 from optimlab.experiments.run import RunConfig, build, run_id
 from optimlab.train import History, fit
+from optimlab.train.diagnostics import DiagnosticsRecorder
+from optimlab.train.weights import WeightTrail
 
 
 def build_run(config: dict[str, Any], texts: dict[str, str] | None = None) -> Any:
@@ -35,9 +39,12 @@ def run_epoch(
     imported before the run is built.
 
     Returns ``{"status": "running" | "done" | "diverged", "epochs": [...],
-    "checkpoint": bytes, "seconds": float}`` where ``epochs`` are all the
-    run's finished epochs so far (so that the store can be completed from the
-    checkpoint after a crash).
+    "checkpoint": bytes, "seconds": float, "diagnostics": [...], "weights": [...]}``
+    where ``epochs`` are all the run's finished epochs so far and ``diagnostics`` all
+    its diagnostics rows (so that the store can be completed from the checkpoint
+    after a crash), ``weights`` the ``(step, epoch, vector)`` kept during this epoch
+    (a ``landscape`` run; the checkpoint holds them too; none for an epoch that
+    diverged).
     """
     run = build_run(config, texts)
     model, loss, optimizer, batch_rng = run.model, run.loss, run.optimizer, run.batch_rng
@@ -54,11 +61,21 @@ def run_epoch(
         optimizer.load_state_dict(_with_groups(state["optimizer"], optimizer.state_dict()))
         batch_rng.bit_generator.state = state["rng"]
         history = History.from_dict(state["history"])
+    recorder = DiagnosticsRecorder(model) if config.get("diagnostics") else None
+    every = RunConfig.from_dict(config).weights_every(len(run.splits.train.y))
+    trail = WeightTrail(model, every) if config.get("landscape") else None
     fit(
         model, loss, optimizer, run.splits.train, run.splits.val,
         epochs=1, batch_size=config["batch_size"], rng=batch_rng, history=history,
         progress=False, test=run.splits.test,
+        observers=[o for o in (recorder, trail) if o is not None],
     )  # fmt: skip
+    if recorder is not None:
+        history.diagnostics.extend(recorder.rows)
+    epoch = len(history.epochs)
+    weights = [] if trail is None or history.diverged else [
+        (step, epoch if step else 0, vector) for step, vector in trail.take()
+    ]  # fmt: skip
     if history.diverged:
         status = "diverged"
     elif len(history.epochs) >= config["epochs"]:
@@ -72,13 +89,36 @@ def run_epoch(
         "rng": batch_rng.bit_generator.state,
         "history": history.to_dict(),
     }
+    if weights:
+        content["weights"] = pack_weights(weights)
     return {
         "status": status,
         "epochs": [asdict(r) for r in history.epochs],
         "diverged_at_epoch": history.diverged_at_epoch,
         "checkpoint": checkpoint.to_bytes(content),
         "seconds": sum(r.seconds for r in history.epochs),
+        "diagnostics": history.diagnostics,
+        "weights": weights,
     }
+
+
+def pack_weights(weights: list[tuple[int, int, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Kept weights as checkpoint arrays: ``steps`` (n,), ``epochs`` (n,), ``vectors`` (n, P)."""
+    return {
+        "steps": np.array([s for s, _, _ in weights], dtype=np.int64),
+        "epochs": np.array([e for _, e, _ in weights], dtype=np.int64),
+        "vectors": np.stack([v for _, _, v in weights]),
+    }
+
+
+def unpack_weights(packed: dict[str, np.ndarray] | None) -> list[tuple[int, int, np.ndarray]]:
+    """The ``(step, epoch, vector)`` of :func:`pack_weights` (none for ``None``)."""
+    if not packed:
+        return []
+    return [
+        (int(s), int(e), v) for s, e, v in zip(packed["steps"], packed["epochs"],
+                                               packed["vectors"], strict=True)
+    ]  # fmt: skip
 
 
 def _without_groups(state: Any) -> Any:

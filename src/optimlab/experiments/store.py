@@ -20,6 +20,16 @@ Tables
     is trial ``trial`` of study ``study`` of an ``optimizer``, for each ``kind`` of
     trials (``quasi-random`` draws, DeepOBS's ``grid``, one-shot ``defaults``).
     Empty for a grid sweep.
+``diagnostics``
+    A sweep with diagnostics (``--diagnostics``): per run, epoch and layer, the
+    statistics of :mod:`optimlab.train.diagnostics`: columns ``run`` (the run id;
+    also readable as ``run_id``), ``epoch``, ``layer``, ``name``, ``value`` (NULL for
+    NaN: a layer whose gradient was zero has no effective learning rate).
+``weights``
+    A sweep with ``--landscape``: the weights of a run along its trajectory, as
+    :class:`~optimlab.train.weights.WeightTrail` keeps them: ``run_id``, ``step``
+    (optimizer steps taken; 0 is the initial weights), ``epoch`` (during which they
+    were kept; 0 for the initial weights), ``vector`` (float32, little-endian bytes).
 
 Only the coordinating process writes; workers return their results to it.
 """
@@ -103,6 +113,22 @@ CREATE TABLE IF NOT EXISTS trials (
     trial INTEGER NOT NULL CHECK (trial >= 0),
     run_id TEXT NOT NULL REFERENCES runs(run_id),
     PRIMARY KEY (optimizer, kind, study, trial)
+);
+CREATE TABLE IF NOT EXISTS diagnostics (
+    run TEXT NOT NULL REFERENCES runs(run_id),
+    epoch INTEGER NOT NULL CHECK (epoch >= 1),
+    layer TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value REAL,
+    run_id TEXT GENERATED ALWAYS AS (run) VIRTUAL,
+    PRIMARY KEY (run, epoch, layer, name)
+);
+CREATE TABLE IF NOT EXISTS weights (
+    run_id TEXT NOT NULL REFERENCES runs(run_id),
+    step INTEGER NOT NULL CHECK (step >= 0),
+    epoch INTEGER NOT NULL CHECK (epoch >= 0),
+    vector BLOB NOT NULL,
+    PRIMARY KEY (run_id, step)
 );
 """
 
@@ -316,12 +342,25 @@ class Store:
     # -- epochs ---------------------------------------------------------------------
     def record(
         self, run_id: str, epochs: Iterable[Mapping[str, Any]], status: str | None = None,
-        seconds: float | None = None,
+        seconds: float | None = None, *, diagnostics: Iterable[Mapping[str, Any]] = (),
+        weights: Iterable[tuple[int, int, np.ndarray]] = (),
     ) -> None:  # fmt: skip
-        """A run's epoch rows (inserted, or replaced by identical ones on a resume) and its
-        new status and seconds, in one transaction: all of it is stored, or none."""
+        """A run's epoch rows (inserted, or replaced by identical ones on a resume), its
+        diagnostics rows and kept weights (``(step, epoch, vector)``), and its new status
+        and seconds, in one transaction: all of it is stored, or none."""
         with self.transaction() as db:
             self.insert_epochs(db, run_id, epochs)
+            db.executemany(
+                "INSERT OR REPLACE INTO diagnostics (run, epoch, layer, name, value) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(run_id, int(r["epoch"]), str(r["layer"]), str(r["name"]), _real(r["value"]))
+                 for r in diagnostics],
+            )  # fmt: skip
+            db.executemany(
+                "INSERT OR REPLACE INTO weights (run_id, step, epoch, vector) VALUES (?, ?, ?, ?)",
+                [(run_id, int(step), int(epoch), _vector_bytes(vector))
+                 for step, epoch, vector in weights],
+            )  # fmt: skip
             if status is not None:
                 self.update_status(db, run_id, status, seconds=seconds)
             elif seconds is not None:
@@ -362,6 +401,35 @@ class Store:
             )
         return [dict(r) for r in rows]
 
+    def _has(self, table: str) -> bool:
+        """Whether the store has ``table`` (a store read-only from before it may not)."""
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        return self.db.execute(query, (table,)).fetchone() is not None
+
+    def diagnostics(self, run_id: str | None = None) -> list[dict[str, Any]]:
+        """Diagnostics rows (``run_id``, ``epoch``, ``layer``, ``name``, ``value``; NULL
+        as NaN), by run, epoch, layer and name; none in a store without them."""
+        if not self._has("diagnostics"):
+            return []
+        query = "SELECT run AS run_id, epoch, layer, name, value FROM diagnostics"
+        args: tuple[str, ...] = ()
+        if run_id is not None:
+            query, args = query + " WHERE run = ?", (run_id,)
+        rows = self.db.execute(query + " ORDER BY run, epoch, rowid", args)
+        return [
+            {**dict(r), "value": float("nan") if r["value"] is None else r["value"]} for r in rows
+        ]
+
+    def weights(self, run_id: str) -> list[tuple[int, int, np.ndarray]]:
+        """The kept weights of a run: ``(step, epoch, vector)`` in step order, ``vector``
+        float32 of shape ``(P,)``; none for a run (or a store) without them."""
+        if not self._has("weights"):
+            return []
+        rows = self.db.execute(
+            "SELECT step, epoch, vector FROM weights WHERE run_id = ? ORDER BY step", (run_id,)
+        )
+        return [(r["step"], r["epoch"], np.frombuffer(r["vector"], dtype="<f4")) for r in rows]
+
     def epoch_count(self, run_id: str) -> int:
         row = self.db.execute("SELECT count(*) FROM epochs WHERE run_id = ?", (run_id,)).fetchone()
         return int(row[0])
@@ -385,6 +453,11 @@ def _unwritable(path: Path, exc: Exception) -> str:
     else:
         cause = text
     return f"{path}: the results database could not be written: {cause} ({text})"
+
+
+def _vector_bytes(vector: np.ndarray) -> bytes:
+    """A weight vector as stored: float32, little-endian, one dimension."""
+    return np.ascontiguousarray(np.ravel(vector), dtype="<f4").tobytes()
 
 
 def _value(column: str, value: Any) -> float | int | None:

@@ -36,7 +36,7 @@ from optimlab.experiments.plugins import sources
 from optimlab.experiments.problems import PROBLEMS, Problem
 from optimlab.experiments.protocol import Plan, finals_of, space_record, trials_of
 from optimlab.experiments.protocol_results import choose
-from optimlab.experiments.runner import run_epoch
+from optimlab.experiments.runner import run_epoch, unpack_weights
 from optimlab.experiments.store import Store
 from optimlab.io import atomic_write, ensure_writable_dir
 
@@ -518,14 +518,18 @@ def _handle(job: SweepJob, spec: RunSpec, future: Any, submit: Callable) -> None
         lambda f, data=result["checkpoint"]: f.write(data),
         binary=True,
     )
-    job.store.record(spec.run_id, result["epochs"], status, result["seconds"])
+    job.store.record(
+        spec.run_id, result["epochs"], status, result["seconds"],
+        diagnostics=result.get("diagnostics", ()), weights=result.get("weights", ()),
+    )  # fmt: skip
     if status != "running":
         job.finished(spec, status)
 
 
 def _recover(store: Store, spec: RunSpec, saved: bytes) -> str:
     """Complete the store from a checkpoint (rows a crash kept from being committed)."""
-    history = checkpoint.from_bytes(saved)["history"]
+    content = checkpoint.from_bytes(saved)
+    history = content["history"]
     epochs = history["epochs"]
     if history["diverged"]:
         status = "diverged"
@@ -533,7 +537,11 @@ def _recover(store: Store, spec: RunSpec, saved: bytes) -> str:
         status = "done"
     else:
         status = "running"
-    store.record(spec.run_id, epochs, status, sum(e["seconds"] for e in epochs))
+    store.record(
+        spec.run_id, epochs, status, sum(e["seconds"] for e in epochs),
+        diagnostics=history.get("diagnostics", ()),
+        weights=unpack_weights(content.get("weights")),
+    )  # fmt: skip
     return status
 
 

@@ -4,7 +4,9 @@ The run writes, each atomically (temporary file, then rename):
 
 - ``history.json``: the configuration, the epochs, ``test_accuracy``;
 - ``loss.png`` and ``accuracy.png``: the curves over epochs (a loss problem, which has
-  no accuracy, only ``loss.png``).
+  no accuracy, only ``loss.png``);
+- with ``diagnostics``: the per-layer rows in ``history.json`` (``diagnostics``) and
+  one ``diagnostics-<name>.png`` per diagnostic (layers as panels).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from optimlab.nn.models import MODELS
 from optimlab.optim import resolve
 from optimlab.optim.schedules import SCHEDULES
 from optimlab.train import History, evaluate, fit
+from optimlab.train.diagnostics import DiagnosticsRecorder
 
 
 @dataclass
@@ -64,6 +67,7 @@ class TrainConfig:
     problem: str | None = None
     train_subset: int | None = None
     plugins: tuple[str, ...] = ()
+    diagnostics: bool = False
 
     def validate(self) -> None:
         """Check names and ranges before any data is loaded (``ValueError``)."""
@@ -128,7 +132,8 @@ class TrainConfig:
             batch_size=self.batch_size, hyperparameters=dict(self.hyperparameters),
             schedule=self.schedule, warmup=self.warmup, init=self.init,
             val_fraction=self.val_fraction, train_subset=self.train_subset,
-            plugins=tuple(plugin_files.find(p) for p in self.plugins), **task,
+            plugins=tuple(plugin_files.find(p) for p in self.plugins),
+            diagnostics=self.diagnostics, **task,
         )  # fmt: skip
 
 
@@ -144,6 +149,7 @@ def run_training(
     run = config.run()
     built = build(run)
     splits = built.splits
+    recorder = DiagnosticsRecorder(built.model) if config.diagnostics else None
     start = time.perf_counter()
     history = fit(
         built.model,
@@ -156,7 +162,10 @@ def run_training(
         rng=built.batch_rng,
         progress=progress,
         test=splits.test,
+        observers=() if recorder is None else (recorder,),
     )
+    if recorder is not None:
+        history.diagnostics.extend(recorder.rows)
     test_loss, test_accuracy = (
         evaluate(built.model, built.loss, splits.test)
         if not history.diverged
@@ -185,6 +194,10 @@ def run_training(
     task = config.problem or f"{config.model} on {config.dataset}"
     title = f"{task}, {config.optimizer} lr={config.lr:g}"
     plot_history(history, out / "loss.png", out / "accuracy.png", title=title)
+    if history.diagnostics:
+        from optimlab.experiments.diagnostics_plots import plot_diagnostics
+
+        plot_diagnostics({config.optimizer: history.diagnostics}, out)
     return result
 
 

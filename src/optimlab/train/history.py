@@ -43,11 +43,15 @@ class History:
 
     A run diverges when a loss becomes NaN or infinite; the epochs finished
     before that are kept and ``diverged_at_epoch`` says which epoch failed.
+    ``diagnostics`` are the per-layer rows of a run with diagnostics
+    (:class:`~optimlab.train.diagnostics.DiagnosticsRecorder`: ``epoch``, ``layer``,
+    ``name``, ``value``); empty otherwise.
     """
 
     epochs: list[EpochRecord] = field(default_factory=list)
     diverged: bool = False
     diverged_at_epoch: int | None = None
+    diagnostics: list[dict[str, Any]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.epochs)
@@ -57,11 +61,16 @@ class History:
         return [getattr(record, name) for record in self.epochs]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The JSON form (``diagnostics`` only when there are some: a run without them
+        keeps the form, and the checkpoints, it always had)."""
+        data: dict[str, Any] = {
             "epochs": [asdict(record) for record in self.epochs],
             "diverged": self.diverged,
             "diverged_at_epoch": self.diverged_at_epoch,
         }
+        if self.diagnostics:
+            data["diagnostics"] = [dict(row) for row in self.diagnostics]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> History:
@@ -69,4 +78,5 @@ class History:
             epochs=[EpochRecord(**record) for record in data["epochs"]],
             diverged=bool(data.get("diverged", False)),
             diverged_at_epoch=data.get("diverged_at_epoch"),
+            diagnostics=[dict(row) for row in data.get("diagnostics", ())],
         )

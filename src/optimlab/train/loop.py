@@ -46,6 +46,26 @@ def _classifies(loss: Loss) -> bool:
     return bool(getattr(loss, "classifies", True))
 
 
+class StepObserver(Protocol):
+    """Watches chosen optimizer steps of :func:`fit` (diagnostics, weight snapshots).
+
+    ``step`` is the run's step index counted from 0 over the whole run (a resumed run
+    goes on counting). For each step, ``fit`` asks :meth:`wants`; only for a step it
+    wants does it call :meth:`before_step` (the step's gradients are in the
+    parameters' ``.grad``, the parameters still hold the weights before the update;
+    for an optimizer with a closure, after the closure's first evaluation) and then
+    :meth:`after_step` (the parameters hold the updated weights). :meth:`end_epoch`
+    follows every epoch. An observer only reads: it must not change the parameters,
+    the gradients or any random state, so that a run observed gives the numbers of
+    the same run unobserved.
+    """
+
+    def wants(self, step: int) -> bool: ...
+    def before_step(self, step: int) -> None: ...
+    def after_step(self, step: int) -> None: ...
+    def end_epoch(self, epoch: int) -> None: ...
+
+
 class Dataset(Protocol):
     x: np.ndarray
     y: np.ndarray
@@ -93,6 +113,7 @@ def fit(
     progress: bool | None = None,
     history: History | None = None,
     test: Dataset | None = None,
+    observers: Sequence[StepObserver] = (),
 ) -> History:
     """Train ``model`` for ``epochs`` epochs of mini-batch gradient descent.
 
@@ -126,6 +147,9 @@ def fit(
         Evaluated after every epoch (``test_loss``, ``test_accuracy`` of the
         record; not counted in its ``seconds``); only reported, never used to
         stop, tune or detect divergence.
+    observers : sequence of StepObserver
+        Read the model at the steps they ask for (:class:`StepObserver`); they do
+        not change the run's numbers.
 
     Returns
     -------
@@ -157,8 +181,9 @@ def fit(
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             before = optimizer.gradient_evaluations
             train_loss, train_acc, taken = _train_epoch(
-                model, loss, optimizer, train, batch_size, rng, epoch, progress
-            )
+                model, loss, optimizer, train, batch_size, rng, epoch, progress,
+                _Watch(observers, steps),
+            )  # fmt: skip
             steps += taken
             evaluations += optimizer.gradient_evaluations - before
             if val is not None and len(val.y) > 0 and math.isfinite(train_loss):
@@ -175,6 +200,8 @@ def fit(
         ):
             history.diverged, history.diverged_at_epoch = True, epoch
             break
+        for observer in observers:
+            observer.end_epoch(epoch)
         seconds = time.perf_counter() - start
         test_loss = test_acc = None
         if test is not None and len(test.y) > 0:
@@ -235,13 +262,32 @@ def _evaluate_at_eval_point(
 DIVERGENCE_FACTOR = 1e6
 
 
+class _Watch:
+    """The observers of a run at its current step: which of them want this step."""
+
+    def __init__(self, observers: Sequence[StepObserver], step: int) -> None:
+        self.observers, self.step, self.now = tuple(observers), step, ()
+
+    def choose(self) -> None:
+        self.now = tuple(o for o in self.observers if o.wants(self.step))
+
+    def before(self) -> None:
+        for observer in self.now:
+            observer.before_step(self.step)
+
+    def after(self) -> None:
+        for observer in self.now:
+            observer.after_step(self.step)
+        self.step += 1
+
+
 class _NonFinite(Exception):
     """The step's first evaluation gave a NaN or infinite loss: no update."""
 
 
 def _step_with_closure(
     model: Module, loss: Loss, optimizer: Optimizer, xb: np.ndarray, targets: np.ndarray,
-    skip_input_grad: bool,
+    skip_input_grad: bool, watch: _Watch,
 ) -> tuple[float, np.ndarray]:  # fmt: skip
     """``optimizer.step(closure)`` for an optimizer that evaluates the loss again (SophiaH):
     the closure zeroes the gradients and runs forward and backward on this batch. Its
@@ -249,6 +295,7 @@ def _step_with_closure(
     the later ones, at perturbed parameters, see the same function
     (:func:`optimlab.nn.same_randomness`). Returns the first call's loss and outputs."""
     first: list = []
+    watched: list = []
 
     def evaluate() -> float:
         optimizer.zero_grad()
@@ -262,6 +309,9 @@ def _step_with_closure(
             model.backward(loss.backward(), input_grad=False)
         else:
             model.backward(loss.backward())
+        if not watched:  # the step's own gradients (the first call's): the observers' view
+            watched.append(True)
+            watch.before()
         return value
 
     def closure() -> float:
@@ -283,6 +333,7 @@ def _train_epoch(
     rng: np.random.Generator,
     epoch: int,
     progress: bool | None,
+    watch: _Watch,
 ) -> tuple[float, float | None, int]:
     """One pass over ``train``: mean loss, accuracy (``None`` for a loss that does not
     classify) and the steps taken; the loss is ``nan`` on divergence."""
@@ -302,11 +353,13 @@ def _train_epoch(
     needs_closure = optimizer.needs_closure
     with bar:
         for xb, yb in bar:
+            watch.choose()
             if needs_closure:
                 try:
                     batch_loss, logits = _step_with_closure(
-                        model, loss, optimizer, xb, _targets(loss, xb, yb), skip_input_grad
-                    )
+                        model, loss, optimizer, xb, _targets(loss, xb, yb), skip_input_grad,
+                        watch,
+                    )  # fmt: skip
                 except _NonFinite:
                     return math.nan, math.nan if classifies else None, steps
             else:
@@ -319,7 +372,9 @@ def _train_epoch(
                     model.backward(loss.backward(), input_grad=False)
                 else:
                     model.backward(loss.backward())
+                watch.before()
                 optimizer.step()
+            watch.after()
             steps += 1
             total_loss += batch_loss * len(yb)
             if classifies:
