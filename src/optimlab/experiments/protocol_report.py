@@ -247,15 +247,19 @@ def best_of_k_caption(summary: ProtocolSummary) -> str:
 
 # -- figure -------------------------------------------------------------------------------
 def plot_best_of_k(summary: ProtocolSummary, out: Path, colors: Mapping[str, str]) -> Path | None:
-    """``best_of_k.png``: one curve per optimizer; ``None`` when no trial is scored."""
+    """``best_of_k.png``: one curve per optimizer, in its ``colors`` entry
+    (:func:`~optimlab.experiments.plots.optimizer_colors`); the y axis fitted to the
+    curves (log for a loss spanning a wide range); ``None`` when no trial is scored."""
     if not summary.best_of_k:
         return None
-    from optimlab.experiments.plots import pyplot, save_figure
+    from optimlab.experiments.plots import REPORT_DPI, fit_y_axis, pyplot, save_figure
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     scale = 100.0 if summary.metric.is_accuracy else 1.0
+    values: list[float] = []
     for name, curve in summary.best_of_k.items():
+        values += [scale * v for v in (*curve.low, *curve.mean, *curve.high)]
         color = colors.get(name)
         ax.plot(curve.k, [scale * m for m in curve.mean], marker="o", color=color, label=name)
         ax.fill_between(curve.k, [scale * v for v in curve.low], [scale * v for v in curve.high],
@@ -263,11 +267,10 @@ def plot_best_of_k(summary: ProtocolSummary, out: Path, colors: Mapping[str, str
     ax.set_xlabel("trials k")
     unit = " (%)" if summary.metric.is_accuracy else ""
     ax.set_ylabel(f"expected best val {summary.metric.name}{unit}")
-    if not summary.metric.is_accuracy:
-        ax.set_yscale("log")
+    fit_y_axis(ax, values, allow_log=not summary.metric.is_accuracy)
     ax.set_title("Expected best of k trials")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     path = out / BEST_OF_K
-    save_figure(fig, path)
+    save_figure(fig, path, dpi=REPORT_DPI)
     return path

@@ -1,9 +1,11 @@
 """The report of a sweep: ``OUT/report.md`` and a self-contained ``OUT/report.html``.
 
 Both are rendered from one list of blocks (headings, paragraphs, lists,
-tables, figures), so they say the same thing. The HTML embeds its figures as
-base64 ``data:`` URIs and its CSS inline: it loads nothing from anywhere.
-The statistical rules are those of :mod:`optimlab.experiments.analysis`.
+tables, figures), so they say the same thing. Every figure the report draws is in
+both, with a caption saying how to read it. The HTML embeds its figures at full
+resolution as base64 ``data:`` URIs (shrunk to the page width when wider, each a
+link to its PNG file beside the report) and its CSS inline: it loads nothing from
+anywhere. The statistical rules are those of :mod:`optimlab.experiments.analysis`.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from optimlab.experiments.protocol_report import (
     protocol_summary,
 )
 from optimlab.experiments.store import Store
-from optimlab.experiments.sweep_plots import plot_sweep
+from optimlab.experiments.sweep_plots import caption, figure_names, plot_sweep, sweep_colors
 from optimlab.experiments.sweep_verdicts import (
     DEFAULT_CONFIDENCE,
     DEFAULT_METRIC,
@@ -50,6 +52,7 @@ from optimlab.experiments.sweep_verdicts import (
     store_verdicts,
     write_verdicts,
 )
+from optimlab.experiments.verdict_plots import CAPTION as VERDICT_CAPTION
 from optimlab.experiments.verdict_plots import COLORS, figure_name, plot_verdicts, verdict_grid
 from optimlab.experiments.verdicts import ALPHA
 from optimlab.io import atomic_write
@@ -68,7 +71,9 @@ CSS = (
     "body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#222}"
     "table{border-collapse:collapse;margin:1em 0}"
     "th,td{border:1px solid #bbb;padding:.25em .6em;text-align:left}"
-    "th{background:#eee}code{background:#f4f4f4;padding:0 .2em}img{max-width:100%}"
+    "th{background:#eee}code{background:#f4f4f4;padding:0 .2em}"
+    "figure{margin:1.5em 0}img{max-width:100%;height:auto}"
+    "figcaption{font-size:.9em;color:#444;margin-top:.3em}"
 )
 
 
@@ -105,9 +110,10 @@ def write_report(
         verdicts = store_verdicts(store, metric=metric, rope=rope, confidence=confidence)
         out.mkdir(parents=True, exist_ok=True)
         protocol = protocol_summary(store, cells)
-        figures = plot_sweep(store, out, cells=cells) + plot_verdicts(verdicts, out)
+        colors = sweep_colors(store)  # one colour per optimizer in every figure
+        figures = plot_sweep(store, out, cells=cells, colors=colors)
+        figures += plot_verdicts(verdicts, out, colors=colors)
         if protocol is not None:
-            colors = {name: f"C{i % 10}" for i, name in enumerate(sorted(protocol.choices))}
             best = plot_best_of_k(protocol, out, colors)
             figures += [best] if best is not None else []
         runs = store.runs()
@@ -130,12 +136,18 @@ def report_blocks(
     figures: Sequence[str],
     verdicts: SweepVerdicts | None = None,
     protocol: ProtocolSummary | None = None,
+    captions: Mapping[str, str] | None = None,
 ) -> list[Block]:
     """The report as blocks: ``("h", level, text)``, ``("p", text)``, ``("ul", items)``,
-    ``("table", headers, rows)``, ``("img", title, file name)``, ``("matrix", names,
-    grid)`` (a verdict matrix, coloured in the HTML). ``protocol``: a tuning protocol's
-    sweep (:func:`~optimlab.experiments.protocol_report.protocol_summary`), whose trials
-    and tuned configurations replace the grid's tables."""
+    ``("table", headers, rows)``, ``("img", title, file name, caption)``, ``("matrix",
+    names, grid)`` (a verdict matrix, coloured in the HTML). ``protocol``: a tuning
+    protocol's sweep (:func:`~optimlab.experiments.protocol_report.protocol_summary`),
+    whose trials and tuned configurations replace the grid's tables.
+
+    Every name of ``figures`` becomes a figure block: the verdict matrices in their
+    section, the others under "Figures". ``captions`` gives the title-less caption of a
+    figure this module does not know (e.g. ``{"diagnostics-grad_rms.png": "..."}``); a
+    figure without one is captioned by its file name."""
     problem = settings.get("problem") or _values(r["problem"] for r in runs)
     choices = tuned(cells)
     metric = cells[0].metric if cells else Metric.from_settings(settings)
@@ -157,11 +169,13 @@ def report_blocks(
             "later epochs average the seeds that reached them.",
         )
     )
+    known = dict(captions or {})
+    known.update({name: caption(name, metric) for name in figure_names(metric)})
+    if protocol is not None:
+        known[BEST_OF_K] = best_of_k_caption(protocol)
     for name in figures:
         if not name.startswith("verdicts"):
-            blocks.append(("img", FIGURE_TITLES.get(name, name), name))
-        if name == BEST_OF_K and protocol is not None:
-            blocks.append(("p", best_of_k_caption(protocol)))
+            blocks.append(("img", FIGURE_TITLES.get(name, name), name, known.get(name, name)))
     return blocks
 
 
@@ -418,7 +432,7 @@ def _group_blocks(
         blocks.append(("ul", [result.sentence(name, group) for name in names]))
         name = figure_name(group, several)
         if name in figures:
-            blocks.append(("img", f"Verdict matrix {group.label}", name))
+            blocks.append(("img", f"Verdict matrix {group.label}", name, VERDICT_CAPTION))
         blocks.append(("matrix", names, verdict_grid(result, group)))
         blocks.append(("table", *_pair_table(result, group)))
     return blocks
@@ -578,7 +592,10 @@ def to_markdown(blocks: Sequence[Block]) -> str:
             lines += ["| " + " | ".join(map(_md_cell, row)) + " |" for row in rows]
             parts.append("\n".join(lines))
         elif kind == "img":
-            parts.append(f"![{rest[0]}]({rest[1]})")
+            text = f"![{_md_text(rest[0])}]({rest[1]})"
+            if len(rest) > 2 and rest[2]:
+                text += f"\n\n*{_md_text(rest[0])}.* {_md_text(rest[2])}"
+            parts.append(text)
         elif kind == "matrix":
             names, grid = rest
             lines = ["| row against column | " + " | ".join(map(_md_cell, names)) + " |",
@@ -608,6 +625,21 @@ def _html_matrix(names: Sequence[str], grid: Sequence[Sequence[str]]) -> str:
     return f'<table class="verdicts"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def _html_figure(folder: Path, title: str, name: str, caption: str = "") -> str:
+    """A figure at full resolution (CSS shrinks it to the page width when wider), a link
+    to its file for the full size, and its caption."""
+    data = base64.b64encode((folder / name).read_bytes()).decode("ascii")
+    words = (
+        f"<strong>{html.escape(title)}.</strong> {_inline(caption)}"
+        if caption
+        else (html.escape(title))
+    )
+    return (
+        f'<figure><a href="{html.escape(name)}"><img src="data:image/png;base64,{data}" '
+        f'alt="{html.escape(title)}"></a><figcaption>{words}</figcaption></figure>'
+    )
+
+
 def to_html(blocks: Sequence[Block], folder: Path) -> str:
     """Render blocks as one HTML page; figures are read from ``folder`` and embedded."""
     parts = []
@@ -628,12 +660,7 @@ def to_html(blocks: Sequence[Block], folder: Path) -> str:
         elif kind == "matrix":
             parts.append(_html_matrix(*rest))
         elif kind == "img":
-            data = base64.b64encode((folder / rest[1]).read_bytes()).decode("ascii")
-            parts.append(
-                f'<figure><img src="data:image/png;base64,{data}" '
-                f'alt="{html.escape(rest[0])}"><figcaption>{html.escape(rest[0])}'
-                "</figcaption></figure>"
-            )
+            parts.append(_html_figure(folder, *rest))
     title = html.escape(next((b[2] for b in blocks if b[0] == "h"), "Sweep report"))
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'

@@ -23,11 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from optimlab.experiments.analysis import summarize
+from optimlab.experiments.plots import optimizer_colors
 from optimlab.experiments.profiles import R_MAX, ProfileBand, bootstrap_profiles, median_time
 from optimlab.experiments.protocol_report import ProtocolSummary, protocol_summary, setting_text
 from optimlab.experiments.report import to_html, to_markdown
 from optimlab.experiments.store import Store
 from optimlab.experiments.sweep_verdicts import DEFAULT_CONFIDENCE, DEFAULT_METRIC, store_verdicts
+from optimlab.experiments.verdict_plots import CAPTION as VERDICT_CAPTION
 from optimlab.io import atomic_write
 
 Block = tuple[Any, ...]
@@ -107,7 +109,9 @@ def write_suite_report(
     bands = {m: bootstrap_profiles({r.problem: r.times[m] for r in results}, draws=DRAWS,
                                    seed=seed) for m in PROFILE_MEASURES}  # fmt: skip
     optimizers = sorted({o for r in results for o in r.summary.choices})
-    colors = {name: f"C{i % 10}" for i, name in enumerate(optimizers)}
+    # The configured order, as each problem's report colours them (see optimizer_colors).
+    configured = [o for config in getattr(suite, "sweeps", ()) for o in config.optimizers]
+    colors = optimizer_colors([*configured, *optimizers])
     _plot_profiles(bands, colors, out / PROFILES, len(results))
     blocks = suite_blocks(suite, results, bands, optimizers, out)
     atomic_write(out / "suite.json", lambda f: f.write(json.dumps(
@@ -175,7 +179,10 @@ def suite_blocks(
               "AlgoPerf draws them), τ from 1 to 4; a problem an optimizer never solves counts "
               f"against it at every τ. Bands: {DRAWS} bootstrap draws of the seeds behind each "
               "time, 90%."),
-        ("img", "Performance profiles (steps and seconds to target)", PROFILES),
+        ("img", "Performance profiles (steps and seconds to target)", PROFILES,
+         "One step curve per optimizer and measure (band: 90% bootstrap); the higher and "
+         "further left a curve, the more problems the optimizer solves close to the fastest, "
+         "and its height at τ = 1 is the share of problems on which it is the fastest."),
         ("h", 2, "Integrated score"),
         ("p", "AlgoPerf's benchmark score: the area under the profile from 1 to 4 over 3 "
               "(1 = fastest on every problem, 0 = never within 4 times the fastest), with its "
@@ -247,7 +254,8 @@ def _verdict_blocks(results: Sequence[ProblemResult], out: Path) -> list[Block]:
             continue
         blocks.append(("ul", [r.verdicts.sentence(name, group) for name in group.cells]))
         if (out / r.problem / "verdicts.png").is_file():
-            blocks.append(("img", f"Verdict matrix of {r.problem}", f"{r.problem}/verdicts.png"))
+            blocks.append(("img", f"Verdict matrix of {r.problem}", f"{r.problem}/verdicts.png",
+                           VERDICT_CAPTION))  # fmt: skip
         blocks.append(("p", f"Report: {r.problem}/report.md"))
     return blocks
 
@@ -290,7 +298,7 @@ def _plot_profiles(
     bands: Mapping[str, Mapping[str, ProfileBand]], colors: Mapping[str, str], path: Path,
     problems: int,
 ) -> None:  # fmt: skip
-    from optimlab.experiments.plots import pyplot, save_figure
+    from optimlab.experiments.plots import REPORT_DPI, pyplot, save_figure
 
     plt = pyplot()
     fig, axes = plt.subplots(1, len(bands), figsize=(6 * len(bands), 4.2), squeeze=False)
@@ -307,4 +315,4 @@ def _plot_profiles(
         ax.set_title(f"Performance profile, {measure}")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="lower right")
-    save_figure(fig, path)
+    save_figure(fig, path, dpi=REPORT_DPI)

@@ -5,15 +5,18 @@ so the matrix reads along its rows and is mirrored across the diagonal. Cells
 show the verdict and the mean paired difference, in points of accuracy or in units of a
 loss (beyond
 ten optimizers, a symbol: + better, − worse, = equivalent, ? undetermined). One
-figure per group of :func:`~optimlab.experiments.sweep_verdicts.groups`.
+figure per group of :func:`~optimlab.experiments.sweep_verdicts.groups`. The optimizers'
+names are written in their colours of the report's other figures
+(:func:`~optimlab.experiments.plots.optimizer_colors`).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
-from optimlab.experiments.plots import pyplot, save_figure
+from optimlab.experiments.plots import REPORT_DPI, optimizer_colors, pyplot, save_figure
 from optimlab.experiments.sweep_verdicts import Group, SweepVerdicts
 
 #: Verdict -> colour (shared with the HTML matrix of the report).
@@ -28,6 +31,16 @@ COLORS = {
 #: Beyond this many optimizers a cell shows a symbol only.
 COMPACT = 10
 SYMBOLS = {"better": "+", "worse": "−", "equivalent": "=", "undetermined": "?"}
+
+
+#: How to read a verdict matrix (the caption of its figure in a report).
+CAPTION = (
+    "Read along a row: each cell is the verdict of the row's optimizer against the "
+    "column's (green: better, red: worse, blue: equivalent within the ROPE, grey: "
+    "undetermined), with the mean paired difference beneath it up to ten optimizers (beyond, "
+    "a symbol: + better, − worse, = equivalent, ? undetermined); the names are in each "
+    "optimizer's colour of the other figures."
+)
 
 
 def verdict_grid(result: SweepVerdicts, group: Group) -> list[list[str]]:
@@ -46,8 +59,20 @@ def figure_name(group: Group, several: bool) -> str:
     return f"verdicts_lr_{group.lr:g}.png" if several and group.lr is not None else "verdicts.png"
 
 
-def plot_verdicts(result: SweepVerdicts, out_dir: str | os.PathLike[str]) -> list[Path]:
-    """Draw one verdict matrix per group of ``result`` into ``out_dir``; the paths."""
+def plot_verdicts(
+    result: SweepVerdicts,
+    out_dir: str | os.PathLike[str],
+    *,
+    colors: Mapping[str, str] | None = None,
+) -> list[Path]:
+    """Draw one verdict matrix per group of ``result`` into ``out_dir``; the paths.
+
+    ``colors``: each optimizer's colour (its tick labels are written in it), from
+    :func:`~optimlab.experiments.plots.optimizer_colors` of the sweep's optimizer list;
+    by default, of the order the groups list them in.
+    """
+    if colors is None:
+        colors = optimizer_colors(name for group in result.groups for name in group.cells)
     out = Path(out_dir)
     paths = []
     several = len(result.groups) > 1
@@ -55,12 +80,12 @@ def plot_verdicts(result: SweepVerdicts, out_dir: str | os.PathLike[str]) -> lis
         if len(group.cells) < 2:
             continue
         path = out / figure_name(group, several)
-        save_figure(_matrix(result, group), path)
+        save_figure(_matrix(result, group, colors), path, dpi=REPORT_DPI)
         paths.append(path)
     return paths
 
 
-def _matrix(result: SweepVerdicts, group: Group):
+def _matrix(result: SweepVerdicts, group: Group, colors: Mapping[str, str]):
     from matplotlib.colors import to_rgb
     from matplotlib.patches import Patch
 
@@ -92,6 +117,8 @@ def _matrix(result: SweepVerdicts, group: Group):
             ax.text(j, i, text, ha="center", va="center", fontsize=font)
     ax.set_xticks(range(n), names, rotation=45, ha="right")
     ax.set_yticks(range(n), names)
+    for label in [*ax.get_xticklabels(), *ax.get_yticklabels()]:
+        label.set_color(colors.get(label.get_text(), "black"))
     ax.set_xlabel("against (column)")
     ax.set_ylabel("optimizer (row)")
     unit = "points" if accuracy else "units of the loss"

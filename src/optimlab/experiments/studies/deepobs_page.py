@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from optimlab.experiments.analysis import Cell, curve, summarize, sweep_settings, tuned
-from optimlab.experiments.plots import pyplot, save_figure
+from optimlab.experiments.plots import fit_y_axis, optimizer_colors, pyplot, save_figure
 from optimlab.experiments.stats import Stat
 from optimlab.experiments.store import Store
 from optimlab.experiments.studies.deepobs import (
@@ -28,7 +28,8 @@ from optimlab.experiments.studies.deepobs import (
 from optimlab.experiments.sweep_verdicts import sweep_verdicts
 from optimlab.io import atomic_write
 
-COLORS = {"sgd": "C0", "momentum": "C1", "adam": "C2"}
+#: The study's optimizers in its order, one colour each in every figure of the page.
+COLORS = optimizer_colors(("sgd", "momentum", "adam"))
 #: What differs from DeepOBS's fmnist_2c2d runs, and could move the numbers.
 DIFFERENCES_2C2D = (
     "DeepOBS 1.1 (which made the baselines) trained on all 60,000 training images and had no "
@@ -143,6 +144,7 @@ def _section_2c2d(folder: Path, figures: Path) -> tuple[list[str], list[str]]:
 def _plot_2c2d(by_name: dict[str, Cell], path: Path) -> None:
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
+    plotted: list[float] = []
     for name, published in PUBLISHED_2C2D.items():
         color = COLORS.get(name, "C3")
         cell = by_name.get(name)
@@ -153,13 +155,15 @@ def _plot_2c2d(by_name: dict[str, Cell], path: Path) -> None:
                     label=f"{name} optimlab ({cell.scored} seeds)")  # fmt: skip
             ax.fill_between(x, [s.min for _, s in points], [s.max for _, s in points],
                             color=color, alpha=0.2)  # fmt: skip
+            plotted += [v for _, s in points for v in (s.min, s.max)]
         for i, values in enumerate(published["seeds"].values()):
             shown = [(e, v) for e, v in values.items() if 1 <= e <= 10]
             ax.plot([e for e, _ in shown], [v for _, v in shown], linestyle="none", marker="x",
                     color=color, label=f"{name} DeepOBS (2 seeds)" if i == 0 else None)  # fmt: skip
+            plotted += [v for _, v in shown]
     ax.set_xlabel("epoch")
     ax.set_ylabel("test accuracy")
-    ax.set_ylim(0.8, 0.93)
+    fit_y_axis(ax, plotted)
     _finish(
         fig,
         path,

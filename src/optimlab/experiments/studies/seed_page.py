@@ -16,7 +16,7 @@ from pathlib import Path
 
 from optimlab.experiments.analysis import Cell, curve, tuned
 from optimlab.experiments.config import SweepConfig
-from optimlab.experiments.plots import colors, pyplot, save_figure
+from optimlab.experiments.plots import fit_y_axis, optimizer_colors, pyplot, save_figure
 from optimlab.experiments.studies.seed import (
     FIXED_LR,
     ORIGINAL,
@@ -132,15 +132,29 @@ def _table(order: Sequence[str], fixed: Mapping[str, Cell], choices: Mapping) ->
     return lines
 
 
+def _family_colors(colors: Mapping[str, str] | None) -> Mapping[str, str]:
+    """The given colours, or each optimizer's by its place in :data:`FAMILIES`."""
+    if colors is not None:
+        return colors
+    return optimizer_colors(n for names in FAMILIES.values() for n in names)
+
+
 def plot_family_curves(
-    cells: Mapping[str, Cell], column: str, ylabel: str, path: Path, *, log: bool, title: str
-) -> None:
-    """Mean (line) and ± one standard deviation (band) per epoch, one panel per family."""
+    cells: Mapping[str, Cell], column: str, ylabel: str, path: Path, *, log: bool, title: str,
+    colors: Mapping[str, str] | None = None,
+) -> None:  # fmt: skip
+    """Mean (line) and ± one standard deviation (band) per epoch, one panel per family;
+    ``colors``: each optimizer's (:func:`~optimlab.experiments.plots.optimizer_colors` of the
+    study's list); the shared y axis fitted to every panel's curves (log when ``log`` and
+    they span a wide range)."""
+    colors = _family_colors(colors)
     plt = pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(12, 8), sharex=True, sharey=True)
+    values: list[float] = []
     for ax, (family, names) in zip(axes.flat, FAMILIES.items(), strict=True):
         present = [n for n in names if n in cells]
-        for name, color in zip(present, colors(len(present)), strict=True):
+        for name in present:
+            color = colors.get(name)
             points = curve(cells[name].runs, column)
             if not points:
                 continue
@@ -151,15 +165,15 @@ def plot_family_curves(
             ax.plot(epochs, mean, color=color, label=label)
             low = [m - s for m, s in zip(mean, std, strict=True)]
             high = [m + s for m, s in zip(mean, std, strict=True)]
+            values += [v for v in (*mean, *low, *high) if not log or v > 0]
             if log:
                 low = [max(v, 1e-6) for v in low]
             ax.fill_between(epochs, low, high, color=color, alpha=0.2)
-        if log:
-            ax.set_yscale("log")
         ax.set_title(family)
         ax.grid(True, alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
+    fit_y_axis(axes[0, 0], values, allow_log=log)  # the axes share y
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel)
     for ax in axes[-1]:
@@ -168,13 +182,19 @@ def plot_family_curves(
     save_figure(fig, path)
 
 
-def plot_sensitivity(by_optimizer: Mapping[str, Sequence[Cell]], path: Path) -> None:
-    """Mean final validation accuracy ± one standard deviation against the learning rate."""
+def plot_sensitivity(
+    by_optimizer: Mapping[str, Sequence[Cell]], path: Path,
+    colors: Mapping[str, str] | None = None,
+) -> None:  # fmt: skip
+    """Mean final validation accuracy ± one standard deviation against the learning rate
+    (``colors`` as in :func:`plot_family_curves`)."""
+    colors = _family_colors(colors)
     plt = pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(12, 8), sharex=True, sharey=True)
     for ax, (family, names) in zip(axes.flat, FAMILIES.items(), strict=True):
         present = [n for n in names if n in by_optimizer]
-        for name, color in zip(present, colors(len(present)), strict=True):
+        for name in present:
+            color = colors.get(name)
             cells = [c for c in sorted(by_optimizer[name], key=lambda c: c.lr)
                      if c.final_val_accuracy.n]  # fmt: skip
             ax.errorbar(
@@ -243,18 +263,19 @@ def write_page(
     tuned_cells = {n: c.cell for n, c in choices.items() if c.cell is not None}
     judged = verdicts(cells)
     ranked = sweep_verdicts(cells, tune=True)
-    plot_verdicts(ranked, figures)
+    colors = optimizer_colors([*listed, *order])  # the study's order, as its sweep's report
+    plot_verdicts(ranked, figures, colors=colors)
 
     plot_family_curves(fixed, "train_loss", "training loss (mean over the epoch)",
-                       figures / "loss_fixed_lr.png", log=True,
+                       figures / "loss_fixed_lr.png", log=True, colors=colors,
                        title="Training loss at the study's learning rate 1e-3")  # fmt: skip
     plot_family_curves(fixed, "val_accuracy", "validation accuracy",
-                       figures / "val_accuracy_fixed_lr.png", log=False,
+                       figures / "val_accuracy_fixed_lr.png", log=False, colors=colors,
                        title="Validation accuracy at the study's learning rate 1e-3")  # fmt: skip
     plot_family_curves(tuned_cells, "val_accuracy", "validation accuracy",
-                       figures / "val_accuracy_tuned_lr.png", log=False,
+                       figures / "val_accuracy_tuned_lr.png", log=False, colors=colors,
                        title="Validation accuracy at each optimizer's tuned rate")  # fmt: skip
-    plot_sensitivity(by_optimizer, figures / "lr_sensitivity.png")
+    plot_sensitivity(by_optimizer, figures / "lr_sensitivity.png", colors)
 
     runs = sum(len(c.runs) for c in cells)
     done = sum(c.counts.get("done", 0) for c in cells)
