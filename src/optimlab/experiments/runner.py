@@ -62,8 +62,10 @@ def run_epoch(
         batch_rng.bit_generator.state = state["rng"]
         history = History.from_dict(state["history"])
     recorder = DiagnosticsRecorder(model) if config.get("diagnostics") else None
-    every = RunConfig.from_dict(config).weights_every(len(run.splits.train.y))
-    trail = WeightTrail(model, every) if config.get("landscape") else None
+    trail = None
+    if config.get("landscape"):
+        every = RunConfig.from_dict(config).weights_every(len(run.splits.train.y))
+        trail = WeightTrail(model, every)
     fit(
         model, loss, optimizer, run.splits.train, run.splits.val,
         epochs=1, batch_size=config["batch_size"], rng=batch_rng, history=history,
